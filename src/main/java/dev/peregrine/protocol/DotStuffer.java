@@ -1,0 +1,168 @@
+package dev.peregrine.protocol;
+
+import dev.peregrine.protocol.impl.Bytes;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Client-side DATA encoder (RFC 5321 §4.5.2), streaming: content goes in as chunks split anywhere, the
+ * wire form comes out. It doubles a '.' that starts a line, turns a bare LF or bare CR into CRLF (so the
+ * server never sees an ambiguous line ending, and a message is never refused for one), and
+ * {@link #finish()} writes the end of data so that the content always ends with {@code CRLF.CRLF}.
+ *
+ * <p>When a chunk needs no change, which is the usual case for CRLF content, {@link #encode(Buffer)} returns
+ * it as it is: no copy. Otherwise one output array per chunk; never a per-line allocation.
+ *
+ * <p>Not thread-safe: one per message, used from one context.
+ */
+public final class DotStuffer {
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] END = {'.', '\r', '\n'};
+  private static final byte[] LF_END = {'\n', '.', '\r', '\n'};
+  private static final byte[] CRLF_END = {'\r', '\n', '.', '\r', '\n'};
+
+  private boolean lineStart = true;
+  private boolean pendingCr;
+  private long written;
+
+  // Output of the last encode call: the caller's array, or one allocated when the chunk changed.
+  private byte[] out;
+  private int outLength;
+
+  /** The worst-case output size for {@code length} input octets (every octet doubled, plus a held CR). */
+  public static int maxEncodedLength(int length) {
+    return 2 * length + 2;
+  }
+
+  /** Encodes a chunk; returns {@code chunk} itself when nothing in it had to change. */
+  public Buffer encode(Buffer chunk) {
+    Bytes.Slice s = Bytes.slice(chunk);
+    out = null;
+    stuff(s.array(), s.offset(), s.offset() + s.length(), null, 0);
+    if (out == null) {
+      written += s.length();
+      return chunk;
+    }
+    written += outLength;
+    return Bytes.wrap(out, 0, outLength);
+  }
+
+  /**
+   * Encodes {@code src[off, off+len)} into {@code dst} from {@code dstOff}, which must have room for
+   * {@link #maxEncodedLength(int)} octets; returns the number written. Allocation-free.
+   */
+  public int encode(byte[] src, int off, int len, byte[] dst, int dstOff) {
+    stuff(src, off, off + len, dst, dstOff);
+    written += outLength;
+    return outLength;
+  }
+
+  /** The end of data: whatever closes the last line, then {@code .CRLF}. Resets for the next message. */
+  public Buffer finish() {
+    byte[] tail = pendingCr ? LF_END : lineStart ? END : CRLF_END;
+    written += tail.length;
+    lineStart = true;
+    pendingCr = false;
+    return Buffer.buffer(tail);
+  }
+
+  /** Octets produced so far, terminator included once written. */
+  public long written() {
+    return written;
+  }
+
+  /**
+   * The encoder proper. With {@code d == null} it writes nothing until the first change, then allocates
+   * and copies the unchanged prefix: unchanged chunks cost one scan.
+   */
+  private void stuff(byte[] a, int off, int end, byte[] d, int dOff) {
+    int w = dOff;
+    int i = off;
+    boolean atStart = lineStart;
+    if (pendingCr && i < end) {
+      // The CR went out with the previous chunk; only its LF is still owed.
+      pendingCr = false;
+      if (a[i] == Bytes.LF) {
+        if (d != null) {
+          d[w++] = Bytes.LF;
+        }
+        i++;
+      } else {
+        if (d == null) {
+          d = allocate(a, off, i, end);
+          w = i - off;
+        }
+        d[w++] = Bytes.LF;
+      }
+      atStart = true;
+    }
+    while (i < end) {
+      if (atStart) {
+        atStart = false;
+        if (a[i] == Bytes.DOT) {
+          if (d == null) {
+            d = allocate(a, off, i, end);
+            w = i - off;
+          }
+          d[w++] = Bytes.DOT;
+        }
+      }
+      int p = Bytes.indexOfCrOrLf(a, i, end);
+      if (d != null) {
+        System.arraycopy(a, i, d, w, p - i);
+        w += p - i;
+      }
+      if (p == end) {
+        i = end;
+        break;
+      }
+      if (a[p] == Bytes.LF) {
+        // Bare LF: insert the CR.
+        if (d == null) {
+          d = allocate(a, off, p, end);
+          w = p - off;
+        }
+        d[w++] = Bytes.CR;
+        d[w++] = Bytes.LF;
+        i = p + 1;
+        atStart = true;
+      } else if (p + 1 == end) {
+        // CR at the end of the chunk: send it, owe the LF if the next chunk does not start with one.
+        if (d != null) {
+          d[w++] = Bytes.CR;
+        }
+        pendingCr = true;
+        i = end;
+      } else if (a[p + 1] == Bytes.LF) {
+        if (d != null) {
+          d[w++] = Bytes.CR;
+          d[w++] = Bytes.LF;
+        }
+        i = p + 2;
+        atStart = true;
+      } else {
+        // Bare CR: insert the LF.
+        if (d == null) {
+          d = allocate(a, off, p, end);
+          w = p - off;
+        }
+        d[w++] = Bytes.CR;
+        d[w++] = Bytes.LF;
+        i = p + 1;
+        atStart = true;
+      }
+    }
+    lineStart = atStart && !pendingCr;
+    if (pendingCr) {
+      lineStart = false;
+    }
+    out = d;
+    outLength = d == null ? end - off : w - dOff;
+  }
+
+  private static byte[] allocate(byte[] a, int off, int changedAt, int end) {
+    byte[] d = new byte[(changedAt - off) + maxEncodedLength(end - changedAt)];
+    System.arraycopy(a, off, d, 0, changedAt - off);
+    return d;
+  }
+}

@@ -1,0 +1,85 @@
+package dev.peregrine.protocol.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Byte-level helpers for the codecs: zero-copy views between Vert.x {@link Buffer}s and arrays, and a
+ * SWAR (8 bytes per step) search for CR or LF, the only bytes that end a run of message content.
+ *
+ * <p>Stateless and thread-safe. Uses Vert.x's internal buffer API, which the Vert.x modules use too.
+ */
+public final class Bytes {
+
+  public static final byte CR = '\r';
+  public static final byte LF = '\n';
+  public static final byte DOT = '.';
+
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long CRS = ONES * CR;
+  private static final long LFS = ONES * LF;
+
+  private Bytes() {
+  }
+
+  /** A heap view of {@code buffer}: the backing array when there is one, else a copy. */
+  public static Slice slice(Buffer buffer) {
+    ByteBuf bb = ((BufferInternal) buffer).getByteBuf();
+    if (bb.hasArray()) {
+      return new Slice(bb.array(), bb.arrayOffset() + bb.readerIndex(), bb.readableBytes());
+    }
+    byte[] copy = new byte[bb.readableBytes()];
+    bb.getBytes(bb.readerIndex(), copy);
+    return new Slice(copy, 0, copy.length);
+  }
+
+  /** Wraps {@code array[off, off+len)} as a Buffer without copying; the caller must not reuse the array. */
+  public static Buffer wrap(byte[] array, int off, int len) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(array, off, len));
+  }
+
+  /** A view of part of an array. */
+  public record Slice(byte[] array, int offset, int length) {
+  }
+
+  /** Index of the first CR or LF in {@code a[from, to)}, or {@code to} when there is none. */
+  public static int indexOfCrOrLf(byte[] a, int from, int to) {
+    int i = from;
+    int limit = to - 8;
+    while (i <= limit) {
+      long word = (long) LONGS.get(a, i);
+      long cr = word ^ CRS;
+      long lf = word ^ LFS;
+      long found = ((cr - ONES) & ~cr | (lf - ONES) & ~lf) & HIGHS;
+      if (found != 0) {
+        return i + (Long.numberOfTrailingZeros(found) >>> 3);
+      }
+      i += 8;
+    }
+    for (; i < to; i++) {
+      byte b = a[i];
+      if (b == CR || b == LF) {
+        return i;
+      }
+    }
+    return to;
+  }
+
+  /** Index of the first {@code value} in {@code a[from, to)}, or -1. */
+  public static int indexOf(byte[] a, int from, int to, byte value) {
+    for (int i = from; i < to; i++) {
+      if (a[i] == value) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
