@@ -1,0 +1,136 @@
+package dev.peregrine.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Loads Peregrine's configuration through Vert.x Config: the defaults embedded as
+ * {@value #DEFAULTS} (YAML), then an optional user YAML file, then environment variables
+ * ({@code PEREGRINE_} + the key path in upper case, '.' and '-' as '_'). Later sources win, key by key.
+ *
+ * <p>Only keys that exist in the defaults can be set from the environment, so the environment never
+ * leaks into the configuration; values from the environment take the type of the default they replace.
+ * Asynchronous throughout (Vert.x file system), safe to call from an event loop. The returned future
+ * fails with an exception naming the file or key when a source is unreadable or a value has the wrong
+ * type.
+ */
+public final class PeregrineConfig {
+
+  /** The embedded defaults, a classpath resource (and the project's {@code config/} file). */
+  public static final String DEFAULTS = "config/peregrine.yaml";
+  public static final String ENV_PREFIX = "PEREGRINE_";
+
+  private PeregrineConfig() {
+  }
+
+  /**
+   * Defaults, then {@code file} (YAML; {@code null} for none), then environment variables.
+   *
+   * @return the merged configuration, completed on the caller's context
+   */
+  public static Future<JsonObject> load(Vertx vertx, String file) {
+    return load(vertx, file, null);
+  }
+
+  /**
+   * As {@link #load(Vertx, String)}, with {@code environment} standing for the process environment
+   * ({@code null} = the real one): a JSON object of variable name → string value.
+   */
+  public static Future<JsonObject> load(Vertx vertx, String file, JsonObject environment) {
+    ConfigRetrieverOptions files = new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(-1)
+        .addStore(yaml(DEFAULTS));
+    if (file != null) {
+      files.addStore(yaml(file));
+    }
+    return retrieve(vertx, files).compose(base -> {
+      List<String> paths = new ArrayList<>();
+      leafPaths(base, "", paths);
+      JsonArray names = new JsonArray();
+      paths.forEach(p -> names.add(envName(p)));
+      ConfigStoreOptions env = environment != null
+          ? new ConfigStoreOptions().setType("json").setConfig(environment)
+          : new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("raw-data", true).put("keys", names));
+      return retrieve(vertx, new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(-1).addStore(env))
+          .map(vars -> applyEnvironment(base, paths, vars));
+    });
+  }
+
+  private static ConfigStoreOptions yaml(String path) {
+    return new ConfigStoreOptions().setType("file").setFormat("yaml").setConfig(new JsonObject().put("path", path));
+  }
+
+  private static Future<JsonObject> retrieve(Vertx vertx, ConfigRetrieverOptions options) {
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
+    return retriever.getConfig().andThen(ar -> retriever.close());
+  }
+
+  /** {@code protocol.limits.command-line} → {@code PEREGRINE_PROTOCOL_LIMITS_COMMAND_LINE}. */
+  public static String envName(String path) {
+    return ENV_PREFIX + path.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  private static void leafPaths(JsonObject json, String prefix, List<String> out) {
+    for (String key : json.fieldNames()) {
+      Object v = json.getValue(key);
+      String path = prefix.isEmpty() ? key : prefix + "." + key;
+      if (v instanceof JsonObject o) {
+        leafPaths(o, path, out);
+      } else {
+        out.add(path);
+      }
+    }
+  }
+
+  private static JsonObject applyEnvironment(JsonObject base, List<String> paths, JsonObject vars) {
+    JsonObject out = base.copy();
+    for (String path : paths) {
+      String name = envName(path);
+      if (!vars.containsKey(name)) {
+        continue;
+      }
+      String raw = String.valueOf(vars.getValue(name));
+      String[] keys = path.split("\\.");
+      JsonObject parent = out;
+      for (int i = 0; i < keys.length - 1; i++) {
+        parent = parent.getJsonObject(keys[i]);
+      }
+      String leaf = keys[keys.length - 1];
+      parent.put(leaf, coerce(name, raw, parent.getValue(leaf)));
+    }
+    return out;
+  }
+
+  private static Object coerce(String name, String raw, Object like) {
+    try {
+      if (like instanceof Integer || like instanceof Long) {
+        long v = Long.parseLong(raw.trim());
+        return like instanceof Integer && v == (int) v ? (Object) (int) v : (Object) v;
+      }
+      if (like instanceof Double || like instanceof Float) {
+        return Double.parseDouble(raw.trim());
+      }
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a number: '" + raw + "'");
+    }
+    if (like instanceof Boolean) {
+      String v = raw.trim().toLowerCase(Locale.ROOT);
+      if (!v.equals("true") && !v.equals("false")) {
+        throw new IllegalArgumentException(name + " must be true or false: '" + raw + "'");
+      }
+      return Boolean.parseBoolean(v);
+    }
+    if (like instanceof JsonArray) {
+      return new JsonArray(List.of((Object[]) raw.split(",")));
+    }
+    return raw;
+  }
+}

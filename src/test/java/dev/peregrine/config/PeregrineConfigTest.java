@@ -1,0 +1,111 @@
+package dev.peregrine.config;
+
+import dev.peregrine.protocol.CodecLimits;
+import dev.peregrine.protocol.Timeouts;
+import dev.peregrine.test.BlockedThreadDetector;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class PeregrineConfigTest {
+
+  private Vertx vertx;
+
+  @BeforeEach
+  void start() {
+    vertx = BlockedThreadDetector.vertx();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theEmbeddedDefaultsAreTheCodecDefaults(VertxTestContext ctx) {
+    PeregrineConfig.load(vertx, null, new JsonObject()).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
+      JsonObject protocol = cfg.getJsonObject("protocol");
+      assertThat(ProtocolConfig.limits(protocol)).isEqualTo(CodecLimits.DEFAULT);
+      assertThat(ProtocolConfig.timeouts(protocol)).isEqualTo(Timeouts.defaults());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aFileOverridesDefaultsAndTheEnvironmentOverridesTheFile(@TempDir Path dir, VertxTestContext ctx) throws Exception {
+    Path file = dir.resolve("site.yaml");
+    Files.writeString(file, "protocol:\n  limits:\n    command-line: 1000\n    domain: 200\n  timeouts:\n    rcpt: 30s\n");
+    JsonObject env = new JsonObject()
+        .put("PEREGRINE_PROTOCOL_LIMITS_DOMAIN", "100")
+        .put("PEREGRINE_PROTOCOL_TIMEOUTS_DATA_END", "PT15M")
+        .put("PEREGRINE_NOT_A_KEY", "ignored")
+        .put("HOME", "/root");
+    PeregrineConfig.load(vertx, file.toString(), env).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
+      JsonObject protocol = cfg.getJsonObject("protocol");
+      CodecLimits limits = ProtocolConfig.limits(protocol);
+      assertThat(limits.commandLine()).isEqualTo(1000);
+      assertThat(limits.domain()).isEqualTo(100);
+      assertThat(limits.localPart()).isEqualTo(64);
+      Timeouts t = ProtocolConfig.timeouts(protocol);
+      assertThat(t.get(Timeouts.Phase.RCPT)).isEqualTo(Duration.ofSeconds(30));
+      assertThat(t.get(Timeouts.Phase.DATA_END)).isEqualTo(Duration.ofMinutes(15));
+      assertThat(t.get(Timeouts.Phase.MAIL)).isEqualTo(Duration.ofMinutes(5));
+      assertThat(cfg.fieldNames()).containsExactly("protocol");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aBadEnvironmentValueNamesTheVariable(VertxTestContext ctx) {
+    JsonObject env = new JsonObject().put("PEREGRINE_PROTOCOL_LIMITS_PATH", "big");
+    PeregrineConfig.load(vertx, null, env).onComplete(ctx.failing(e -> ctx.verify(() -> {
+      assertThat(e).hasMessageContaining("PEREGRINE_PROTOCOL_LIMITS_PATH must be a number");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aMissingFileFailsNamingIt(VertxTestContext ctx) {
+    PeregrineConfig.load(vertx, "/nonexistent/peregrine.yaml", new JsonObject()).onComplete(ctx.failing(e -> ctx.verify(() -> {
+      assertThat(e.toString() + e.getCause()).contains("/nonexistent/peregrine.yaml");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void durationsAcceptUnitsAndIsoAndNameTheKeyOnError() {
+    assertThat(ProtocolConfig.duration("k", "250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(ProtocolConfig.duration("k", "90")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(ProtocolConfig.duration("k", 1.5)).isEqualTo(Duration.ofMillis(1500));
+    assertThat(ProtocolConfig.duration("k", "2h")).isEqualTo(Duration.ofHours(2));
+    assertThat(ProtocolConfig.duration("k", "1d")).isEqualTo(Duration.ofDays(1));
+    assertThat(ProtocolConfig.duration("k", "PT1M")).isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(() -> ProtocolConfig.duration("a.b", "5 weeks")).hasMessageContaining("a.b has an unknown unit");
+    assertThatThrownBy(() -> ProtocolConfig.duration("a.b", "soon")).hasMessageContaining("a.b must be a duration");
+    assertThatThrownBy(() -> ProtocolConfig.duration("a.b", "0s")).hasMessageContaining("a.b must be positive");
+    assertThatThrownBy(() -> ProtocolConfig.timeouts(new JsonObject().put("timeouts", new JsonObject().put("dta", "1s"))))
+        .hasMessageContaining("protocol.timeouts.dta is not a known timeout");
+    assertThatThrownBy(() -> ProtocolConfig.limits(new JsonObject().put("limits", new JsonObject().put("path", -1))))
+        .hasMessageContaining("path must be a positive whole number");
+  }
+
+  @Test
+  void envNamesFollowTheKeyPath() {
+    assertThat(PeregrineConfig.envName("protocol.limits.command-line")).isEqualTo("PEREGRINE_PROTOCOL_LIMITS_COMMAND_LINE");
+  }
+}

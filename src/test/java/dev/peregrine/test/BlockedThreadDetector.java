@@ -1,0 +1,69 @@
+package dev.peregrine.test;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * Fails a test when Vert.x reported a blocked event loop or worker during it. Vert.x logs the warning
+ * through JUL on {@value #LOGGER}; this extension listens there. Use {@link #vertx()} for an instance
+ * with a tight limit (200 ms on an event loop) so that blocking shows up on a busy 2-core machine too.
+ */
+public final class BlockedThreadDetector implements BeforeEachCallback, AfterEachCallback {
+
+  public static final String LOGGER = "io.vertx.core.impl.BlockedThreadChecker";
+  // Held strongly: JUL keeps loggers only weakly and would drop our handler with it.
+  private static final Logger JUL = Logger.getLogger(LOGGER);
+  private static final List<String> WARNINGS = new CopyOnWriteArrayList<>();
+
+  static {
+    JUL.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+          WARNINGS.add(String.valueOf(r.getMessage()));
+        }
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    });
+  }
+
+  /** A Vertx that reports a blocked event loop after 200 ms and a blocked worker after 10 s. */
+  public static Vertx vertx() {
+    return Vertx.vertx(new VertxOptions()
+        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        .setMaxEventLoopExecuteTime(200).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setMaxWorkerExecuteTime(10).setMaxWorkerExecuteTimeUnit(TimeUnit.SECONDS));
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    WARNINGS.clear();
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (!WARNINGS.isEmpty()) {
+      List<String> seen = List.copyOf(WARNINGS);
+      WARNINGS.clear();
+      throw new AssertionError("Vert.x reported a blocked thread: " + seen);
+    }
+  }
+}
