@@ -3,6 +3,8 @@ package dev.peregrine.protocol;
 import dev.peregrine.protocol.impl.Bytes;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.Arrays;
+
 /**
  * Client-side DATA encoder (RFC 5321 §4.5.2), streaming: content goes in as chunks split anywhere, the
  * wire form comes out. It doubles a '.' that starts a line, turns a bare LF or bare CR into CRLF (so the
@@ -10,7 +12,8 @@ import io.vertx.core.buffer.Buffer;
  * {@link #finish()} writes the end of data so that the content always ends with {@code CRLF.CRLF}.
  *
  * <p>When a chunk needs no change, which is the usual case for CRLF content, {@link #encode(Buffer)} returns
- * it as it is: no copy. Otherwise one output array per chunk; never a per-line allocation.
+ * it as it is: no copy. Otherwise one output array per chunk, sized near the input and grown only when
+ * many octets are inserted; never a per-line allocation.
  *
  * <p>Not thread-safe: one per message, used from one context.
  */
@@ -97,18 +100,23 @@ public final class DotStuffer {
       atStart = true;
     }
     while (i < end) {
-      if (atStart) {
-        atStart = false;
-        if (a[i] == Bytes.DOT) {
-          if (d == null) {
-            d = allocate(a, off, i, end);
-            w = i - off;
-          }
-          d[w++] = Bytes.DOT;
-        }
+      boolean dot = atStart && a[i] == Bytes.DOT;
+      atStart = false;
+      if (dot && d == null) {
+        d = allocate(a, off, i, end);
+        w = i - off;
       }
       int p = Bytes.indexOfCrOrLf(a, i, end);
       if (d != null) {
+        // Room for the doubled dot, the run and a CRLF. A caller's array is big enough by contract; ours
+        // starts near the input size and grows, since most content needs few insertions.
+        int need = w + (p - i) + 3;
+        if (need > d.length) {
+          d = Arrays.copyOf(d, Math.max(need + (end - p) + 16, d.length + (d.length >>> 1)));
+        }
+        if (dot) {
+          d[w++] = Bytes.DOT;
+        }
         System.arraycopy(a, i, d, w, p - i);
         w += p - i;
       }
@@ -161,7 +169,8 @@ public final class DotStuffer {
   }
 
   private static byte[] allocate(byte[] a, int off, int changedAt, int end) {
-    byte[] d = new byte[(changedAt - off) + maxEncodedLength(end - changedAt)];
+    int rest = end - changedAt;
+    byte[] d = new byte[(changedAt - off) + rest + (rest >>> 5) + 16];
     System.arraycopy(a, off, d, 0, changedAt - off);
     return d;
   }
