@@ -1,0 +1,231 @@
+package dev.peregrine.server.impl;
+
+import dev.peregrine.protocol.Capabilities;
+import dev.peregrine.protocol.ServerReplies;
+import dev.peregrine.server.SmtpHandler;
+import dev.peregrine.server.SmtpServer;
+import dev.peregrine.server.SmtpServerOptions;
+import dev.peregrine.server.SmtpSession;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.shareddata.LocalMap;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The listener: accepts connections within the limits, runs one {@link ServerConnection} per socket, sweeps
+ * them for timeouts, and shuts down gracefully.
+ *
+ * <p>All connections of one instance live on the context that called {@link #listen()}; the connection set is
+ * touched there only. The connection counts are shared by every instance on the same address.
+ */
+public final class SmtpServerImpl implements SmtpServer {
+
+  private static final System.Logger LOG = System.getLogger("dev.peregrine.server");
+  private static final AtomicLong IDS = new AtomicLong();
+  private static final String ID_PREFIX = Long.toString(System.currentTimeMillis() / 1000, 36);
+
+  private final Vertx vertx;
+  private final SmtpServerOptions options;
+  private final SmtpHandler handler;
+  private final Capabilities plainCapabilities;
+  private final Capabilities tlsCapabilities;
+  private final Set<ServerConnection> connections = new LinkedHashSet<>();
+  private NetServer netServer;
+  private ConnectionLimiter limiter;
+  private long sweeper = -1;
+  private boolean shuttingDown;
+  private Promise<Void> drained;
+
+  public SmtpServerImpl(Vertx vertx, SmtpServerOptions options, SmtpHandler handler) {
+    if (options.isImplicitTls() && !options.isTlsConfigured()) {
+      throw new IllegalArgumentException("implicit-tls needs tls-cert-path and tls-key-path");
+    }
+    this.vertx = vertx;
+    this.options = new SmtpServerOptions(options);
+    this.handler = handler;
+    this.plainCapabilities = capabilities(this.options, false);
+    this.tlsCapabilities = capabilities(this.options, true);
+  }
+
+  private static Capabilities capabilities(SmtpServerOptions o, boolean tls) {
+    Capabilities.Builder b = Capabilities.builder();
+    if (o.isPipelining()) {
+      b.pipelining();
+    }
+    b.size(o.getMaxMessageSize());
+    if (o.isEightBitMime()) {
+      b.eightBitMime();
+    }
+    if (o.isSmtpUtf8()) {
+      b.smtpUtf8();
+    }
+    if (o.isChunking()) {
+      b.chunking();
+      if (o.isBinaryMime()) {
+        b.binaryMime();
+      }
+    }
+    if (o.isDsn()) {
+      b.dsn();
+    }
+    b.enhancedStatusCodes();
+    if (!tls && o.isStartTls() && o.isTlsConfigured()) {
+      b.startTls();
+    }
+    if (tls || o.isAllowPlaintextAuth()) {
+      b.auth(o.getAuthMechanisms());
+    }
+    return b.build("");
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  SmtpServerOptions options() {
+    return options;
+  }
+
+  SmtpHandler handler() {
+    return handler;
+  }
+
+  Capabilities capabilities(boolean tls) {
+    return tls ? tlsCapabilities : plainCapabilities;
+  }
+
+  @Override
+  public Future<SmtpServer> listen() {
+    NetServerOptions nso = new NetServerOptions()
+        .setHost(options.getHost())
+        .setPort(options.getPort())
+        .setTcpNoDelay(true)
+        .setSsl(options.isImplicitTls())
+        .setUseProxyProtocol(options.isUseProxyProtocol())
+        .setProxyProtocolTimeout(options.getProxyProtocolTimeout().toMillis())
+        .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
+    if (options.isTlsConfigured()) {
+      // Set even without implicit TLS: STARTTLS upgrades with the server's SSL options.
+      nso.setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath()));
+    }
+    netServer = vertx.createNetServer(nso).connectHandler(this::accept);
+    return netServer.listen().map(ns -> {
+      LocalMap<String, ConnectionLimiter> limiters = vertx.sharedData().getLocalMap("dev.peregrine.server.limits");
+      String key = options.getHost() + ":" + ns.actualPort();
+      ConnectionLimiter fresh = new ConnectionLimiter();
+      ConnectionLimiter existing = limiters.putIfAbsent(key, fresh);
+      limiter = existing != null ? existing : fresh;
+      sweeper = vertx.setPeriodic(sweepInterval(), id -> sweep());
+      return this;
+    });
+  }
+
+  private long sweepInterval() {
+    long shortest = Math.min(options.getTimeouts().get(dev.peregrine.protocol.Timeouts.Phase.SERVER_COMMAND).toMillis(),
+        options.getTimeouts().get(dev.peregrine.protocol.Timeouts.Phase.DATA_BLOCK).toMillis());
+    return Math.max(10, Math.min(1000, shortest / 4));
+  }
+
+  private void accept(NetSocket socket) {
+    String ip = socket.remoteAddress() == null ? "?" : socket.remoteAddress().hostAddress();
+    if (shuttingDown) {
+      socket.end(Buffer.buffer(ServerReplies.R421_SHUTTING_DOWN.encode()));
+      return;
+    }
+    if (!limiter.tryAcquire(ip, options.getMaxConnections(), options.getMaxConnectionsPerIp())) {
+      socket.end(Buffer.buffer(ServerReplies.R421_TOO_MANY_CONNECTIONS.encode()));
+      return;
+    }
+    ServerConnection connection = new ServerConnection(this, socket, ID_PREFIX + "-" + IDS.incrementAndGet(), ip);
+    connections.add(connection);
+    connection.start();
+  }
+
+  void removed(ServerConnection connection) {
+    if (connections.remove(connection)) {
+      limiter.release(connection.clientIp());
+    }
+    if (drained != null && connections.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (ServerConnection c : new ArrayList<>(connections)) {
+      c.checkTimeout(now);
+    }
+  }
+
+  Future<Void> delay(Duration d) {
+    Promise<Void> p = Promise.promise();
+    vertx.setTimer(Math.max(1, d.toMillis()), id -> p.complete());
+    return p.future();
+  }
+
+  void log(System.Logger.Level level, SmtpSession session, String what, Throwable cause) {
+    if (LOG.isLoggable(level)) {
+      LOG.log(level, session + ": " + what, cause);
+    }
+  }
+
+  @Override
+  public int actualPort() {
+    return netServer == null ? 0 : netServer.actualPort();
+  }
+
+  @Override
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  @Override
+  public Future<Void> shutdown() {
+    if (netServer == null) {
+      return Future.succeededFuture();
+    }
+    shuttingDown = true;
+    drained = Promise.promise();
+    long grace = options.getShutdownGracePeriod().toMillis();
+    for (ServerConnection c : new ArrayList<>(connections)) {
+      c.shutdown();
+    }
+    if (connections.isEmpty()) {
+      drained.tryComplete();
+    }
+    long timer = vertx.setTimer(grace, id -> {
+      for (ServerConnection c : new ArrayList<>(connections)) {
+        c.forceClose();
+      }
+    });
+    return drained.future().eventually(() -> {
+      vertx.cancelTimer(timer);
+      return close();
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    if (sweeper >= 0) {
+      vertx.cancelTimer(sweeper);
+      sweeper = -1;
+    }
+    if (netServer == null) {
+      return Future.succeededFuture();
+    }
+    NetServer ns = netServer;
+    return ns.close();
+  }
+}
