@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -108,6 +109,19 @@ public final class SmtpServerImpl implements SmtpServer {
 
   @Override
   public Future<SmtpServer> listen() {
+    if (!options.isTlsConfigured()) {
+      return listen(null);
+    }
+    // Reading the PEM files and building the key manager is slow (file I/O, PBKDF2 in the JDK's PKCS#12 store,
+    // ~0.5 s the first time in a JVM) and Vert.x would otherwise do it on the event loop at the first STARTTLS.
+    return vertx.executeBlocking(() -> {
+      Class.forName("io.netty.handler.ssl.JdkSslServerContext", true, SmtpServerImpl.class.getClassLoader());
+      PemKeyCertOptions pem = new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath());
+      return KeyCertOptions.wrap(pem.getKeyManagerFactory(vertx));
+    }).compose(this::listen);
+  }
+
+  private Future<SmtpServer> listen(KeyCertOptions keyCert) {
     NetServerOptions nso = new NetServerOptions()
         .setHost(options.getHost())
         .setPort(options.getPort())
@@ -116,9 +130,9 @@ public final class SmtpServerImpl implements SmtpServer {
         .setUseProxyProtocol(options.isUseProxyProtocol())
         .setProxyProtocolTimeout(options.getProxyProtocolTimeout().toMillis())
         .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
-    if (options.isTlsConfigured()) {
+    if (keyCert != null) {
       // Set even without implicit TLS: STARTTLS upgrades with the server's SSL options.
-      nso.setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath()));
+      nso.setKeyCertOptions(keyCert);
     }
     netServer = vertx.createNetServer(nso).connectHandler(this::accept);
     return netServer.listen().map(ns -> {
