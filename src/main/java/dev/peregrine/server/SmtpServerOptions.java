@@ -139,41 +139,41 @@ public class SmtpServerOptions {
     for (String key : json.fieldNames()) {
       Object v = json.getValue(key);
       switch (key) {
-        case "host" -> host = v == null ? null : str(key, v);
-        case "port" -> port = (int) number(key, v, Integer.MAX_VALUE);
-        case "hostname" -> hostname = v == null ? null : str(key, v);
-        case "greeting-text" -> greetingText = v == null ? null : str(key, v);
-        case "max-message-size" -> maxMessageSize = number(key, v, Long.MAX_VALUE);
-        case "max-recipients" -> maxRecipients = (int) number(key, v, Integer.MAX_VALUE);
-        case "max-connections" -> maxConnections = (int) number(key, v, Integer.MAX_VALUE);
-        case "max-connections-per-ip" -> maxConnectionsPerIp = (int) number(key, v, Integer.MAX_VALUE);
-        case "max-errors" -> maxErrors = (int) number(key, v, Integer.MAX_VALUE);
-        case "max-auth-failures" -> maxAuthFailures = (int) number(key, v, Integer.MAX_VALUE);
-        case "auth-failure-delay" -> authFailureDelay = ProtocolConfig.duration(key, v);
-        case "auth-mechanisms" -> authMechanisms = list(key, v);
-        case "allow-plaintext-auth" -> allowPlaintextAuth = bool(key, v);
-        case "require-auth" -> requireAuth = bool(key, v);
-        case "require-tls" -> requireTls = bool(key, v);
-        case "starttls" -> startTls = bool(key, v);
-        case "implicit-tls" -> implicitTls = bool(key, v);
-        case "tls-cert-path" -> tlsCertPath = v == null ? null : str(key, v);
-        case "tls-key-path" -> tlsKeyPath = v == null ? null : str(key, v);
-        case "vrfy" -> vrfy = bool(key, v);
-        case "expn" -> expn = bool(key, v);
-        case "pipelining" -> pipelining = bool(key, v);
-        case "chunking" -> chunking = bool(key, v);
-        case "binarymime" -> binaryMime = bool(key, v);
-        case "8bitmime" -> eightBitMime = bool(key, v);
-        case "smtputf8" -> smtpUtf8 = bool(key, v);
-        case "dsn" -> dsn = bool(key, v);
-        case "require-ehlo" -> requireEhlo = bool(key, v);
-        case "bare-line-endings" -> bareLineEndings = mode(key, v);
-        case "proxy-protocol" -> useProxyProtocol = bool(key, v);
-        case "proxy-protocol-timeout" -> proxyProtocolTimeout = ProtocolConfig.duration(key, v);
-        case "greeting-delay" -> greetingDelay = zeroOrDuration(key, v);
-        case "shutdown-grace-period" -> shutdownGracePeriod = ProtocolConfig.duration(key, v);
-        case "limits" -> limits = ProtocolConfig.limits(new JsonObject().put("limits", v));
-        case "timeouts" -> timeouts = ProtocolConfig.timeouts(new JsonObject().put("timeouts", v));
+        case "host" -> setHost(v == null ? null : str(key, v));
+        case "port" -> setPort(v instanceof Number n ? n.intValue() : (int) number(key, v, 65535));
+        case "hostname" -> setHostname(v == null ? null : str(key, v));
+        case "greeting-text" -> setGreetingText(v == null ? null : str(key, v));
+        case "max-message-size" -> setMaxMessageSize(number(key, v, Long.MAX_VALUE));
+        case "max-recipients" -> setMaxRecipients((int) number(key, v, Integer.MAX_VALUE));
+        case "max-connections" -> setMaxConnections((int) number(key, v, Integer.MAX_VALUE));
+        case "max-connections-per-ip" -> setMaxConnectionsPerIp((int) number(key, v, Integer.MAX_VALUE));
+        case "max-errors" -> setMaxErrors((int) number(key, v, Integer.MAX_VALUE));
+        case "max-auth-failures" -> setMaxAuthFailures((int) number(key, v, Integer.MAX_VALUE));
+        case "auth-failure-delay" -> setAuthFailureDelay(ProtocolConfig.duration(key, v));
+        case "auth-mechanisms" -> setAuthMechanisms(list(key, v));
+        case "allow-plaintext-auth" -> setAllowPlaintextAuth(bool(key, v));
+        case "require-auth" -> setRequireAuth(bool(key, v));
+        case "require-tls" -> setRequireTls(bool(key, v));
+        case "starttls" -> setStartTls(bool(key, v));
+        case "implicit-tls" -> setImplicitTls(bool(key, v));
+        case "tls-cert-path" -> setTlsCertPath(v == null ? null : str(key, v));
+        case "tls-key-path" -> setTlsKeyPath(v == null ? null : str(key, v));
+        case "vrfy" -> setVrfy(bool(key, v));
+        case "expn" -> setExpn(bool(key, v));
+        case "pipelining" -> setPipelining(bool(key, v));
+        case "chunking" -> setChunking(bool(key, v));
+        case "binarymime" -> setBinaryMime(bool(key, v));
+        case "8bitmime" -> setEightBitMime(bool(key, v));
+        case "smtputf8" -> setSmtpUtf8(bool(key, v));
+        case "dsn" -> setDsn(bool(key, v));
+        case "require-ehlo" -> setRequireEhlo(bool(key, v));
+        case "bare-line-endings" -> setBareLineEndings(mode(key, v));
+        case "proxy-protocol" -> setUseProxyProtocol(bool(key, v));
+        case "proxy-protocol-timeout" -> setProxyProtocolTimeout(ProtocolConfig.duration(key, v));
+        case "greeting-delay" -> setGreetingDelay(zeroOrDuration(key, v));
+        case "shutdown-grace-period" -> setShutdownGracePeriod(ProtocolConfig.duration(key, v));
+        case "limits" -> setLimits(ProtocolConfig.limits(new JsonObject().put("limits", v)));
+        case "timeouts" -> setTimeouts(ProtocolConfig.timeouts(new JsonObject().put("timeouts", v)));
         default -> throw new IllegalArgumentException("unknown server option '" + key + "'");
       }
     }
@@ -240,14 +240,17 @@ public class SmtpServerOptions {
     return this;
   }
 
-  /** Port to listen on; 0 picks a free one (see {@link SmtpServer#actualPort()}). */
+  /**
+   * Port to listen on; 0 picks a free one per instance, a negative number one free port shared by every instance
+   * given the same number (Vert.x semantics; see {@link SmtpServer#actualPort()}).
+   */
   public int getPort() {
     return port;
   }
 
   public SmtpServerOptions setPort(int port) {
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("port must be 0..65535: " + port);
+    if (port < -1024 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0..65535, or negative for a random port shared by instances: " + port);
     }
     this.port = port;
     return this;
