@@ -434,6 +434,7 @@ public class SmtpServerOptions {
   }
 
   public SmtpServerOptions setTlsCertPath(String tlsCertPath) {
+    tlsCertPath = tlsCertPath == null || tlsCertPath.isBlank() ? null : tlsCertPath;
     this.tlsCertPath = tlsCertPath;
     return this;
   }
@@ -444,6 +445,7 @@ public class SmtpServerOptions {
   }
 
   public SmtpServerOptions setTlsKeyPath(String tlsKeyPath) {
+    tlsKeyPath = tlsKeyPath == null || tlsKeyPath.isBlank() ? null : tlsKeyPath;
     this.tlsKeyPath = tlsKeyPath;
     return this;
   }

@@ -65,7 +65,7 @@ class PeregrineConfigTest {
       assertThat(t.get(Timeouts.Phase.RCPT)).isEqualTo(Duration.ofSeconds(30));
       assertThat(t.get(Timeouts.Phase.DATA_END)).isEqualTo(Duration.ofMinutes(15));
       assertThat(t.get(Timeouts.Phase.MAIL)).isEqualTo(Duration.ofMinutes(5));
-      assertThat(cfg.fieldNames()).containsExactly("protocol");
+      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "maildir");
       ctx.completeNow();
     })));
   }
