@@ -252,11 +252,13 @@ public final class CommandParser {
     String path = args.substring(i + 1, close);
     List<EsmtpParam> params = params(args, close + 1, true);
     boolean utf8 = smtpUtf8 || params.stream().anyMatch(p -> p instanceof EsmtpParam.SmtpUtf8);
-    checkPathLength(args, i, close);
     if (path.isEmpty()) {
       return new SmtpCommand.MailFrom(ReversePath.NULL, params);
     }
-    return new SmtpCommand.MailFrom(new ReversePath(mailbox(path, utf8)), params);
+    // The parts first: "local part too long" says more than "path too long".
+    Mailbox mailbox = mailbox(path, utf8);
+    checkPathLength(args, i, close);
+    return new SmtpCommand.MailFrom(new ReversePath(mailbox), params);
   }
 
   private SmtpCommand rcpt(String args, boolean smtpUtf8) {
@@ -264,14 +266,15 @@ public final class CommandParser {
     int close = pathEnd(args, i);
     String path = args.substring(i + 1, close);
     List<EsmtpParam> params = params(args, close + 1, false);
-    checkPathLength(args, i, close);
     if (path.isEmpty()) {
       throw new Fail(Rejection.ADDRESS_SYNTAX, "empty forward path");
     }
     if (path.equalsIgnoreCase("postmaster")) {
       return new SmtpCommand.RcptTo(ForwardPath.POSTMASTER, params);
     }
-    return new SmtpCommand.RcptTo(new ForwardPath(mailbox(path, smtpUtf8)), params);
+    Mailbox mailbox = mailbox(path, smtpUtf8);
+    checkPathLength(args, i, close);
+    return new SmtpCommand.RcptTo(new ForwardPath(mailbox), params);
   }
 
   /** Index of the '<' that opens the path after the "FROM:"/"TO:" keyword. */
@@ -551,7 +554,7 @@ public final class CommandParser {
       domain(domain, 0, domain.length());
     }
     if (!utf8 && (!Mailbox.isAscii(local) || !Mailbox.isAscii(domain))) {
-      throw new Fail(Rejection.NON_ASCII_ADDRESS, null);
+      throw new Fail(Rejection.NON_ASCII_ADDRESS, "the transaction was not opened with SMTPUTF8");
     }
     return new Mailbox(local, domain);
   }

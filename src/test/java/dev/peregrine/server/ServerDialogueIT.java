@@ -201,6 +201,16 @@ class ServerDialogueIT extends ServerFixture {
   }
 
   @Test
+  void hangsUpOnHttp() throws Exception {
+    int port = start(options());
+    try (Wire w = Wire.connect(port)) {
+      w.read();
+      assertThat(codes(List.of(w.cmd("GET / HTTP/1.1")))).isEqualTo("221 2.7.0");
+      assertThat(w.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
   void refusesAnEarlyTalker() throws Exception {
     int port = start(options().setGreetingDelay(Duration.ofMillis(500)));
     try (Wire w = Wire.connect(port)) {

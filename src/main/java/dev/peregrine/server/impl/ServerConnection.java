@@ -45,6 +45,8 @@ final class ServerConnection implements ContentStream.Owner {
   private static final Reply R503_STARTTLS_IN_TRANSACTION = Reply.of(503, "5.5.1", "STARTTLS not allowed during a mail transaction");
   private static final Reply R421_AUTH_FAILURES = Reply.of(421, "4.7.0", "Too many authentication failures");
   private static final Reply R451_ABORTED = Reply.of(451, "4.3.0", "Transaction aborted by the client");
+  private static final java.util.Set<String> FORBIDDEN = java.util.Set.of("CONNECT", "GET", "POST", "PUT", "HEAD");
+  private static final Reply R221_NOT_HTTP = Reply.of(221, "2.7.0", "This is an SMTP server; closing");
   private static final Reply R421_TLS_FAILED = Reply.of(421, "4.7.0", "TLS handshake failed");
 
   private final SmtpServerImpl server;
@@ -422,12 +424,19 @@ final class ServerConnection implements ContentStream.Owner {
       case HELP -> () -> reply(ServerReplies.R214_HELP);
       case STARTTLS -> this::startTls;
       case AUTH -> () -> auth((SmtpCommand.Auth) c);
-      case UNKNOWN -> () -> {
-        reply(ServerReplies.R500_UNRECOGNIZED);
-        error();
-      };
+      case UNKNOWN -> () -> unknown((SmtpCommand.Unknown) c);
     };
     action.run();
+  }
+
+  private void unknown(SmtpCommand.Unknown c) {
+    // A web client (or a proxy abuser) talking to the SMTP port: there is no point in going on (as Postfix).
+    if (FORBIDDEN.contains(c.verb())) {
+      replyAndClose(R221_NOT_HTTP);
+      return;
+    }
+    reply(ServerReplies.R500_UNRECOGNIZED);
+    error();
   }
 
   private void helo(String domain, boolean ehlo) {
