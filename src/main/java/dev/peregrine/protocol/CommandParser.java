@@ -534,8 +534,11 @@ public final class CommandParser {
     } else {
       at = dotString(path, i);
     }
+    if (at == i) {
+      throw new Fail(Rejection.ADDRESS_SYNTAX, "empty local part");
+    }
     if (at >= path.length() || path.charAt(at) != '@') {
-      throw new Fail(Rejection.ADDRESS_SYNTAX, at == i ? "empty local part" : "missing '@domain'");
+      throw new Fail(Rejection.ADDRESS_SYNTAX, "missing '@domain'");
     }
     String local = path.substring(i, at);
     if (utf8Length(local, 0, local.length()) > limits.localPart()) {

@@ -103,6 +103,9 @@ public final class ReplyDecoder {
       }
     }
     String text = len > 4 ? line.getString(4, len, "UTF-8") : "";
+    if (text.indexOf('\r') >= 0) {
+      throw malformed("bare CR", line);
+    }
     if (code < 0) {
       code = lineCode;
       int enhLen = EnhancedStatus.length(text, 0, text.length());

@@ -132,6 +132,8 @@ class CommandGrammarTest {
         no("MAIL FROM:<a@[192.0.2.1>", Rejection.ADDRESS_SYNTAX, "501 5.1.7"),
         no("MAIL FROM:<@a.example,b.example:u@c.example>", Rejection.ADDRESS_SYNTAX, "501 5.1.7"),
         no("MAIL FROM:<@a.example u@c.example>", Rejection.ADDRESS_SYNTAX, "501 5.1.7"),
+        // Found by CodecFuzzingTest: a source route followed by no local part used to throw.
+        no("MAIL FROM:<@r.example:@[192.0.2.1]>", Rejection.ADDRESS_SYNTAX, "501 5.1.7"),
         no("MAIL FROM:<a<b@c.example>", Rejection.ADDRESS_SYNTAX, "501 5.1.7"),
         no("MAIL FROM:<" + "l".repeat(65) + "@example.com>", Rejection.LOCAL_PART_TOO_LONG, "501 5.1.7"),
         ok("MAIL FROM:<" + "l".repeat(64) + "@example.com>", mail("l".repeat(64), "example.com")),

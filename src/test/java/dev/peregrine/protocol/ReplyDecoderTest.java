@@ -81,7 +81,7 @@ class ReplyDecoderTest {
   @ParameterizedTest
   @ValueSource(strings = {
       "hello\r\n", "25\r\n", "2500 x\r\n", "250x\r\n", "650 nope\r\n", "190 nope\r\n", "260 nope\r\n",
-      "ab0 x\r\n", "250_x\r\n", "\r\n"})
+      "ab0 x\r\n", "250_x\r\n", "\r\n", "250 bare\rCR\r\n"})
   void reportsMalformedLinesAsProtocolErrorsNeverAsCodes(String wire) {
     ReplyDecoder decoder = new ReplyDecoder();
     assertThatThrownBy(() -> decoder.decode(Buffer.buffer(wire), r -> { }))
