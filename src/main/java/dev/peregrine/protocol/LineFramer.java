@@ -16,7 +16,7 @@ import io.vertx.core.buffer.Buffer;
 public final class LineFramer {
 
   private final int maxLength;
-  private final byte[] partial;
+  private byte[] partial;
   private int partialLength;
   private boolean discarding;
   private byte[] chunk;
@@ -31,7 +31,6 @@ public final class LineFramer {
       throw new IllegalArgumentException("maxLength must be at least 3: " + maxLength);
     }
     this.maxLength = maxLength;
-    this.partial = new byte[maxLength];
   }
 
   public int maxLength() {
@@ -72,6 +71,10 @@ public final class LineFramer {
           partialLength = 0;
           releaseChunk();
           throw new LineTooLongException(maxLength);
+        }
+        if (partial == null) {
+          // Allocated on the first split line only: most connections never need it.
+          partial = new byte[maxLength];
         }
         System.arraycopy(chunk, chunkPos, partial, partialLength, rest);
         partialLength += rest;

@@ -49,6 +49,29 @@ final class ServerConnection implements ContentStream.Owner {
   private static final Reply R221_NOT_HTTP = Reply.of(221, "2.7.0", "This is an SMTP server; closing");
   private static final Reply R421_TLS_FAILED = Reply.of(421, "4.7.0", "TLS handshake failed");
 
+  /** Wire forms of the constant replies, encoded once: most replies of a session are these. */
+  private static final java.util.Map<Reply, byte[]> ENCODED = encodeConstants();
+
+  private static java.util.Map<Reply, byte[]> encodeConstants() {
+    java.util.Map<Reply, byte[]> m = new java.util.IdentityHashMap<>();
+    for (Class<?> c : new Class<?>[] {ServerReplies.class, ServerConnection.class}) {
+      for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+        if (f.getType() == Reply.class && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+          try {
+            f.setAccessible(true);
+            Reply r = (Reply) f.get(null);
+            if (r != null) {
+              m.put(r, r.encode().getBytes(StandardCharsets.UTF_8));
+            }
+          } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    }
+    return m;
+  }
+
   private final SmtpServerImpl server;
   private final SmtpServerOptions options;
   private final SmtpHandler handler;
@@ -94,7 +117,7 @@ final class ServerConnection implements ContentStream.Owner {
     this.clientIp = clientIp;
     this.session = new SessionImpl(id, socket);
     this.framer = new LineFramer(options.getLimits().commandLine());
-    this.parser = new CommandParser(options.getLimits());
+    this.parser = server.parser();
     this.dataDecoder = new DataDecoder(options.getMaxMessageSize(), options.getBareLineEndings());
     Timeouts t = options.getTimeouts();
     this.commandTimeoutNanos = t.get(Timeouts.Phase.SERVER_COMMAND).toNanos();
@@ -141,7 +164,7 @@ final class ServerConnection implements ContentStream.Owner {
       return;
     }
     state = State.COMMAND;
-    reply(ServerReplies.greeting(options.getHostname(), options.getGreetingText()));
+    out.appendBytes(server.greeting());
     flush();
   }
 
@@ -287,7 +310,12 @@ final class ServerConnection implements ContentStream.Owner {
   // ------------------------------------------------------------------ output
 
   private void reply(Reply r) {
-    r.appendTo(out);
+    byte[] encoded = ENCODED.get(r);
+    if (encoded != null) {
+      out.appendBytes(encoded);
+    } else {
+      r.appendTo(out);
+    }
   }
 
   private void flush() {
@@ -450,7 +478,12 @@ final class ServerConnection implements ContentStream.Owner {
       session.heloName = domain;
       session.esmtp = ehlo;
       String first = ServerReplies.ehloGreeting(options.getHostname(), domain);
-      reply(ehlo ? server.capabilities(socket.isSsl()).toReply(first) : Reply.of(250, null, first));
+      if (ehlo) {
+        // The extension lines never change for a TLS state: only the first line is written anew.
+        out.appendString("250-" + first + "\r\n").appendBytes(server.ehloExtensions(socket.isSsl()));
+      } else {
+        reply(Reply.of(250, null, first));
+      }
     });
   }
 

@@ -13,7 +13,7 @@ final class SessionImpl implements SmtpSession {
 
   private final String id;
   private final NetSocket socket;
-  private final Map<String, Object> attributes = new HashMap<>(4);
+  private Map<String, Object> attributes;
   String heloName;
   boolean esmtp;
   String authenticatedUser;
@@ -70,6 +70,9 @@ final class SessionImpl implements SmtpSession {
 
   @Override
   public Map<String, Object> attributes() {
+    if (attributes == null) {
+      attributes = new HashMap<>(4);
+    }
     return attributes;
   }
 

@@ -42,6 +42,10 @@ public final class SmtpServerImpl implements SmtpServer {
   private final SmtpHandler handler;
   private final Capabilities plainCapabilities;
   private final Capabilities tlsCapabilities;
+  private final byte[] plainExtensions;
+  private final byte[] tlsExtensions;
+  private final byte[] greeting;
+  private final dev.peregrine.protocol.CommandParser parser;
   private final Set<ServerConnection> connections = new LinkedHashSet<>();
   private NetServer netServer;
   private ConnectionLimiter limiter;
@@ -58,6 +62,29 @@ public final class SmtpServerImpl implements SmtpServer {
     this.handler = handler;
     this.plainCapabilities = capabilities(this.options, false);
     this.tlsCapabilities = capabilities(this.options, true);
+    this.plainExtensions = extensionLines(plainCapabilities);
+    this.tlsExtensions = extensionLines(tlsCapabilities);
+    this.greeting = ServerReplies.greeting(this.options.getHostname(), this.options.getGreetingText()).encode()
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.parser = new dev.peregrine.protocol.CommandParser(this.options.getLimits());
+  }
+
+  /** The EHLO reply without its first line: "250-EXT" lines, the last one "250 EXT". */
+  private static byte[] extensionLines(Capabilities c) {
+    String all = c.toReply("-").encode();
+    return all.substring(all.indexOf("\r\n") + 2).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  byte[] ehloExtensions(boolean tls) {
+    return tls ? tlsExtensions : plainExtensions;
+  }
+
+  byte[] greeting() {
+    return greeting;
+  }
+
+  dev.peregrine.protocol.CommandParser parser() {
+    return parser;
   }
 
   private static Capabilities capabilities(SmtpServerOptions o, boolean tls) {
