@@ -231,6 +231,15 @@ class ServerDialogueIT extends ServerFixture {
       a.cmd("QUIT");
       assertThat(a.closedByServer()).isTrue();
     }
+    // The server learns of the closes asynchronously: wait (bounded) until both sessions are gone.
+    int disconnects = 0;
+    while (disconnects < 2) {
+      String e = handler.events.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(e).as("both sessions end").isNotNull();
+      if (e.equals("disconnect")) {
+        disconnects++;
+      }
+    }
     try (Wire d = Wire.connect(port)) {
       assertThat(d.read().code()).as("a slot freed").isEqualTo(220);
     }

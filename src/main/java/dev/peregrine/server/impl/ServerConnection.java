@@ -361,6 +361,12 @@ final class ServerConnection implements ContentStream.Owner {
     }
   }
 
+  /** A reply to a command the client should not have sent; counts towards {@code max-errors}. */
+  private void protocolError(Reply r) {
+    reply(r);
+    error();
+  }
+
   private void error() {
     if (++errors >= options.getMaxErrors()) {
       replyAndClose(ServerReplies.R421_TOO_MANY_ERRORS);
@@ -431,8 +437,7 @@ final class ServerConnection implements ContentStream.Owner {
     EnvelopeImpl env = envelope;
     ParseResult parsed = parser.parse(line, env != null && env.smtpUtf8() && options.isSmtpUtf8());
     if (parsed instanceof ParseResult.Malformed m) {
-      reply(m.reply());
-      error();
+      protocolError(m.reply());
       return;
     }
     SmtpCommand c = ((ParseResult.Parsed) parsed).command();
@@ -463,8 +468,7 @@ final class ServerConnection implements ContentStream.Owner {
       replyAndClose(R221_NOT_HTTP);
       return;
     }
-    reply(ServerReplies.R500_UNRECOGNIZED);
-    error();
+    protocolError(ServerReplies.R500_UNRECOGNIZED);
   }
 
   private void helo(String domain, boolean ehlo) {
@@ -489,13 +493,11 @@ final class ServerConnection implements ContentStream.Owner {
 
   private void mail(SmtpCommand.MailFrom c) {
     if (session.heloName == null && options.isRequireEhlo()) {
-      reply(ServerReplies.R503_EHLO_FIRST);
-      error();
+      protocolError(ServerReplies.R503_EHLO_FIRST);
       return;
     }
     if (envelope != null) {
-      reply(ServerReplies.R503_NESTED_MAIL);
-      error();
+      protocolError(ServerReplies.R503_NESTED_MAIL);
       return;
     }
     if (options.isRequireTls() && !socket.isSsl()) {
@@ -525,13 +527,11 @@ final class ServerConnection implements ContentStream.Owner {
   private void rcpt(SmtpCommand.RcptTo c) {
     EnvelopeImpl env = envelope;
     if (env == null) {
-      reply(ServerReplies.R503_MAIL_FIRST);
-      error();
+      protocolError(ServerReplies.R503_MAIL_FIRST);
       return;
     }
     if (bdatStarted) {
-      reply(ServerReplies.R503_BAD_SEQUENCE);
-      error();
+      protocolError(ServerReplies.R503_BAD_SEQUENCE);
       return;
     }
     if (env.recipients().size() >= options.getMaxRecipients()) {
@@ -558,13 +558,11 @@ final class ServerConnection implements ContentStream.Owner {
   private void data() {
     EnvelopeImpl env = envelope;
     if (env == null) {
-      reply(ServerReplies.R503_MAIL_FIRST);
-      error();
+      protocolError(ServerReplies.R503_MAIL_FIRST);
       return;
     }
     if (bdatStarted) {
-      reply(ServerReplies.R503_BDAT_AFTER_DATA);
-      error();
+      protocolError(ServerReplies.R503_BDAT_AFTER_DATA);
       return;
     }
     if (env.recipients().isEmpty()) {
@@ -736,13 +734,11 @@ final class ServerConnection implements ContentStream.Owner {
       return;
     }
     if (socket.isSsl()) {
-      reply(ServerReplies.R503_ALREADY_TLS);
-      error();
+      protocolError(ServerReplies.R503_ALREADY_TLS);
       return;
     }
     if (envelope != null) {
-      reply(R503_STARTTLS_IN_TRANSACTION);
-      error();
+      protocolError(R503_STARTTLS_IN_TRANSACTION);
       return;
     }
     // RFC 3207 §6 and CVE-2011-0411: whatever the client sent after STARTTLS in clear is dropped.
@@ -780,8 +776,7 @@ final class ServerConnection implements ContentStream.Owner {
 
   private void auth(SmtpCommand.Auth c) {
     if (options.getAuthMechanisms().isEmpty()) {
-      reply(R502_AUTH_NOT_ENABLED);
-      error();
+      protocolError(R502_AUTH_NOT_ENABLED);
       return;
     }
     if (!authOffered()) {
@@ -789,13 +784,11 @@ final class ServerConnection implements ContentStream.Owner {
       return;
     }
     if (session.authenticatedUser != null) {
-      reply(ServerReplies.R503_ALREADY_AUTHENTICATED);
-      error();
+      protocolError(ServerReplies.R503_ALREADY_AUTHENTICATED);
       return;
     }
     if (envelope != null) {
-      reply(ServerReplies.R503_AUTH_IN_TRANSACTION);
-      error();
+      protocolError(ServerReplies.R503_AUTH_IN_TRANSACTION);
       return;
     }
     String mech = c.mechanism();
@@ -833,8 +826,7 @@ final class ServerConnection implements ContentStream.Owner {
     if (authMechanism.equals("PLAIN")) {
       var credentials = Sasl.plain(response);
       if (credentials == null) {
-        reply(R501_BAD_BASE64);
-        error();
+        protocolError(R501_BAD_BASE64);
         return;
       }
       verify(credentials);
@@ -842,8 +834,7 @@ final class ServerConnection implements ContentStream.Owner {
     }
     String decoded = Sasl.decode(response);
     if (decoded == null) {
-      reply(R501_BAD_BASE64);
-      error();
+      protocolError(R501_BAD_BASE64);
       return;
     }
     if (authUser == null) {
