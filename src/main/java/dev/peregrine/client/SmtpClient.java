@@ -1,0 +1,27 @@
+package dev.peregrine.client;
+
+import dev.peregrine.client.impl.SmtpClientImpl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * Opens SMTP sessions to a given host: connect, greeting, EHLO (HELO on a 5xx), STARTTLS per the
+ * {@link TlsPolicy}, AUTH. No DNS for MX records and no host choice: that is the mailer's job.
+ *
+ * <p>Futures complete on the caller's context.
+ */
+public interface SmtpClient {
+
+  static SmtpClient create(Vertx vertx, SmtpClientOptions options) {
+    return new SmtpClientImpl(vertx, options);
+  }
+
+  /**
+   * A ready session. Fails with {@link SmtpConnectionException} (connect, TLS, EOF, timeout) or
+   * {@link SmtpClientException} (a negative greeting, EHLO, STARTTLS or AUTH reply).
+   */
+  Future<ClientSession> connect(String host, int port);
+
+  /** Closes the underlying client; open sessions are closed too. */
+  Future<Void> close();
+}
