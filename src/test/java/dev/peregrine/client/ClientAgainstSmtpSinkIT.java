@@ -1,0 +1,125 @@
+package dev.peregrine.client;
+
+import dev.peregrine.test.BlockedThreadDetector;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Our client against Postfix's smtp-sink, with its fault injection (-r, -f, -Q, -p). */
+@ExtendWith(BlockedThreadDetector.class)
+class ClientAgainstSmtpSinkIT {
+
+  private Vertx vertx;
+  private Process sink;
+
+  @BeforeEach
+  void start() {
+    vertx = BlockedThreadDetector.vertx();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (sink != null) {
+      sink.destroyForcibly();
+      sink.waitFor(10, TimeUnit.SECONDS);
+    }
+    vertx.close().await(20, TimeUnit.SECONDS);
+  }
+
+  /** Starts smtp-sink with {@code flags} on a free loopback port; waits (bounded) until it accepts. */
+  private int sink(String... flags) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>(List.of("/usr/sbin/smtp-sink"));
+    if ("root".equals(System.getProperty("user.name"))) {
+      cmd.addAll(List.of("-u", "nobody"));
+    }
+    cmd.addAll(List.of(flags));
+    cmd.addAll(List.of("127.0.0.1:" + port, "100"));
+    sink = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return port;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline || !sink.isAlive()) {
+          throw new AssertionError("smtp-sink did not start", e);
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  private ClientSession connect(int port) throws Exception {
+    return SmtpClient.create(vertx, new SmtpClientOptions().setHeloName("client.test")).connect("127.0.0.1", port)
+        .await(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void pipelinesFiveHundredMessagesOnOneSession() throws Exception {
+    int port = sink();
+    ClientSession s = connect(port);
+    assertThat(s.capabilities().pipelining()).isTrue();
+    List<Future<DeliveryResult>> all = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      all.add(s.send(MailTransaction.of("a@example.org", List.of("b@example.com", "c@example.com"),
+          Buffer.buffer("Subject: " + i + "\r\n\r\n.body " + i + "\r\n"))));
+    }
+    Future.all(all).await(60, TimeUnit.SECONDS);
+    assertThat(all).allMatch(f -> f.result().allDelivered());
+    assertThat(s.completedTransactions()).isEqualTo(500);
+    s.quit().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void softRejectedRecipientsAreDeferredAndTheSessionGoesOnWithoutPipelining() throws Exception {
+    int port = sink("-r", "RCPT");
+    ClientSession s = connect(port);
+    assertThat(s.capabilities().pipelining()).as("-r implies no PIPELINING").isFalse();
+    for (int i = 0; i < 3; i++) {
+      DeliveryResult r = s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+          .await(20, TimeUnit.SECONDS);
+      assertThat(r.recipients().get(0).deferred()).isTrue();
+      assertThat(r.dataReply()).as("no DATA without a recipient").isNull();
+    }
+  }
+
+  @Test
+  void aRefusedSenderFailsEveryRecipient() throws Exception {
+    int port = sink("-f", "MAIL");
+    ClientSession s = connect(port);
+    DeliveryResult r = s.send(MailTransaction.of("a@example.org", List.of("b@example.com", "c@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS);
+    assertThat(r.mailReply().isPermanent()).isTrue();
+    assertThat(r.recipients()).allMatch(DeliveryResult.RecipientResult::failed);
+  }
+
+  @Test
+  void aServerThatHangsUpWith421MidTransactionIsAConnectionFailureNotStale() throws Exception {
+    int port = sink("-Q", "RCPT");
+    ClientSession s = connect(port);
+    assertThatThrownBy(() -> s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS))
+        .isInstanceOfSatisfying(SmtpConnectionException.class, e -> assertThat(e.isStale()).isFalse());
+    assertThat(s.isOpen()).isFalse();
+  }
+}
