@@ -43,7 +43,7 @@ final class ClientSessionImpl implements ClientSession {
   private static final Reply R553_UTF8_LOCAL = Reply.of(553, "5.6.7", "An address needs SMTPUTF8, which the server does not offer");
   private static final Reply R554_8BIT_LOCAL = Reply.of(554, "5.6.3", "8-bit content, and the server does not offer 8BITMIME");
 
-  private record Expect(Phase phase, String command, Promise<Reply> promise, long timer) {
+  private record Expect(Phase phase, String command, Promise<Reply> promise, long deadline, Duration timeout) {
   }
 
   private final Vertx vertx;
@@ -64,6 +64,27 @@ final class ClientSessionImpl implements ClientSession {
     this.socket = socket;
     this.host = host;
     this.decoder = new ReplyDecoder(options.getLimits());
+    // One periodic check of the oldest outstanding reply instead of a timer per command: a timer per
+    // command cost more than the command itself under load.
+    long shortest = Long.MAX_VALUE;
+    for (Duration d : options.getTimeouts().asMap().values()) {
+      shortest = Math.min(shortest, d.toMillis());
+    }
+    this.sweeper = vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> checkDeadline());
+  }
+
+  private final long sweeper;
+
+  private void checkDeadline() {
+    Expect head = expected.peek();
+    if (head != null && System.nanoTime() - head.deadline() > 0) {
+      failAll(new SmtpConnectionException(host + " did not answer "
+          + (head.command() == null ? "with a greeting" : head.command()) + " within " + head.timeout(), null, false, false));
+      socket.close();
+    }
+    if (!open) {
+      vertx.cancelTimer(sweeper);
+    }
   }
 
   /** Installs the socket handlers; called once the greeting is awaited, so that no reply can come first. */
@@ -95,7 +116,6 @@ final class ClientSessionImpl implements ClientSession {
       socket.close();
       return;
     }
-    vertx.cancelTimer(e.timer());
     e.promise().complete(reply);
   }
 
@@ -103,9 +123,9 @@ final class ClientSessionImpl implements ClientSession {
     open = false;
     Expect e;
     while ((e = expected.poll()) != null) {
-      vertx.cancelTimer(e.timer());
       e.promise().tryFail(cause);
     }
+    vertx.cancelTimer(sweeper);
   }
 
   /** Awaits the next reply, which answers {@code command} (null for the greeting). */
@@ -116,12 +136,7 @@ final class ClientSessionImpl implements ClientSession {
       return p.future();
     }
     Duration timeout = options.getTimeouts().get(timeoutPhase);
-    long timer = vertx.setTimer(timeout.toMillis(), id -> {
-      failAll(new SmtpConnectionException(host + " did not answer " + (command == null ? "with a greeting" : command)
-          + " within " + timeout, null, false, false));
-      socket.close();
-    });
-    expected.add(new Expect(phase, command, p, timer));
+    expected.add(new Expect(phase, command, p, System.nanoTime() + timeout.toNanos(), timeout));
     return p.future();
   }
 
@@ -497,6 +512,7 @@ final class ClientSessionImpl implements ClientSession {
   @Override
   public Future<Void> close() {
     open = false;
+    vertx.cancelTimer(sweeper);
     return socket.close();
   }
 }
