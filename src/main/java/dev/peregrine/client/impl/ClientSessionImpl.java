@@ -57,6 +57,9 @@ final class ClientSessionImpl implements ClientSession {
   private int completed;
   private boolean needRset;
   private Future<Void> previousContent = Future.succeededFuture();
+  private final io.vertx.core.Context context;
+  /** Writes of the current event-loop task, sent as one: the end of a message and the next group together. */
+  private Buffer outbox;
 
   ClientSessionImpl(Vertx vertx, SmtpClientOptions options, NetSocket socket, String host) {
     this.vertx = vertx;
@@ -64,6 +67,7 @@ final class ClientSessionImpl implements ClientSession {
     this.socket = socket;
     this.host = host;
     this.decoder = new ReplyDecoder(options.getLimits());
+    this.context = vertx.getOrCreateContext();
     // One periodic check of the oldest outstanding reply instead of a timer per command: a timer per
     // command cost more than the command itself under load.
     long shortest = Long.MAX_VALUE;
@@ -140,11 +144,33 @@ final class ClientSessionImpl implements ClientSession {
     return p.future();
   }
 
+  /**
+   * Queues bytes for the socket; everything queued during the current event-loop task goes out in one write
+   * when the task ends (RFC 2920: a server answers a group read at once with one write, so the end of one
+   * message and the next MAIL/RCPT/DATA should arrive together).
+   */
+  private void write(Buffer b) {
+    if (outbox == null) {
+      outbox = Buffer.buffer(Math.max(256, b.length() + 256));
+      context.runOnContext(v -> flush());
+    }
+    outbox.appendBuffer(b);
+  }
+
+  /** Sends what is queued now (before a streamed write or a TLS upgrade, which bypass the outbox). */
+  private void flush() {
+    Buffer b = outbox;
+    outbox = null;
+    if (b != null && b.length() > 0 && open) {
+      socket.write(b);
+    }
+  }
+
   /** Writes one command and awaits its reply. */
   Future<Reply> command(Phase phase, SmtpCommand command) {
     String line = CommandEncoder.encode(command);
     Future<Reply> f = expect(phase, line.strip(), Timeouts.phaseOf(command.kind()));
-    socket.write(Buffer.buffer(line.getBytes(StandardCharsets.UTF_8)));
+    write(Buffer.buffer(line.getBytes(StandardCharsets.UTF_8)));
     return f;
   }
 
@@ -189,6 +215,7 @@ final class ClientSessionImpl implements ClientSession {
             socket.close();
             return Future.failedFuture(new SmtpConnectionException(host + " sent data after 220 to STARTTLS", null, false, true));
           }
+          flush();
           return socket.upgradeToSsl(ssl, host)
               .recover(e -> Future.failedFuture(new SmtpConnectionException("TLS handshake with " + host + " failed: "
                   + e.getMessage(), e, false, true)));
@@ -221,14 +248,28 @@ final class ClientSessionImpl implements ClientSession {
 
   private Future<Reply> raw(Phase phase, String line, String what) {
     Future<Reply> f = expect(phase, what, Timeouts.Phase.AUTH);
-    socket.write(Buffer.buffer(line + "\r\n"));
+    write(Buffer.buffer(line + "\r\n"));
     return f;
   }
 
   // ------------------------------------------------------------------ transactions
 
+  /** Runs {@code action} on the session's event loop: its state is touched from there only. */
+  private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
+    if (Vertx.currentContext() == context) {
+      return action.get();
+    }
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(p));
+    return p.future();
+  }
+
   @Override
   public Future<DeliveryResult> send(MailTransaction tx) {
+    return onContext(() -> sendHere(tx));
+  }
+
+  private Future<DeliveryResult> sendHere(MailTransaction tx) {
     if (tx.stream() != null) {
       tx.stream().pause();
     }
@@ -358,7 +399,7 @@ final class ClientSessionImpl implements ClientSession {
       out.appendBuffer(bdatContent);
     }
     // RFC 2920: the whole group in one write.
-    socket.write(out);
+    write(out);
     return Future.all(fs).map(cf -> cf.<Reply>list());
   }
 
@@ -377,7 +418,7 @@ final class ClientSessionImpl implements ClientSession {
         if (c instanceof SmtpCommand.Bdat) {
           b.appendBuffer(bdatContent);
         }
-        socket.write(b);
+        write(b);
         return f.map(r -> {
           out.add(r);
           return null;
@@ -408,7 +449,8 @@ final class ClientSessionImpl implements ClientSession {
 
   private Future<Reply> sendBuffer(Buffer stuffed, Promise<Void> contentWritten) {
     Future<Reply> fin = expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END);
-    socket.write(stuffed);
+    write(stuffed);
+    // The next transaction's group joins the same write.
     contentWritten.tryComplete();
     return fin;
   }
@@ -424,10 +466,12 @@ final class ClientSessionImpl implements ClientSession {
     });
     stream.endHandler(v -> {
       expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END).onComplete(fin);
-      socket.write(stuffer.finish());
+      write(stuffer.finish());
       contentWritten.tryComplete();
     });
+    flush();
     stream.handler(chunk -> {
+      flush();
       socket.write(stuffer.encode(chunk));
       if (socket.writeQueueFull()) {
         stream.pause();
@@ -503,6 +547,10 @@ final class ClientSessionImpl implements ClientSession {
 
   @Override
   public Future<Void> quit() {
+    return onContext(this::quitHere);
+  }
+
+  private Future<Void> quitHere() {
     if (!open) {
       return Future.succeededFuture();
     }
@@ -511,8 +559,10 @@ final class ClientSessionImpl implements ClientSession {
 
   @Override
   public Future<Void> close() {
-    open = false;
-    vertx.cancelTimer(sweeper);
-    return socket.close();
+    return onContext(() -> {
+      open = false;
+      vertx.cancelTimer(sweeper);
+      return socket.close();
+    });
   }
 }
