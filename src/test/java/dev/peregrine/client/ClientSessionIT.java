@@ -214,6 +214,18 @@ class ClientSessionIT {
   }
 
   @Test
+  void givesUpOnAServerThatNeverGreets() throws Exception {
+    // The kernel completes the TCP handshake from the backlog; nothing ever answers.
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+      SmtpClientOptions o = new SmtpClientOptions();
+      o.setTimeouts(o.getTimeouts().with(Timeouts.Phase.GREETING, Duration.ofMillis(300)));
+      assertThatThrownBy(() -> connect(o, silent.getLocalPort()))
+          .isInstanceOf(SmtpConnectionException.class)
+          .hasMessageContaining("did not answer with a greeting within PT0.3S");
+    }
+  }
+
+  @Test
   void reportsAStaleSessionWhenTheServerDroppedAnIdleOne() throws Exception {
     SmtpServerOptions o = new SmtpServerOptions();
     o.setTimeouts(o.getTimeouts().with(Timeouts.Phase.SERVER_COMMAND, Duration.ofMillis(300)));
