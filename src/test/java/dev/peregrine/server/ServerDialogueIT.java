@@ -134,8 +134,7 @@ class ServerDialogueIT extends ServerFixture {
     try (Wire w = Wire.connect(port)) {
       w.read();
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       // The classic smuggling payload: a lax server would end the data at "\n.\n" and run the MAIL.
       w.send("body\n.\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@x.test>\r\nDATA\r\nspoof\r\n.\r\n");
       Reply r = w.read();
@@ -180,8 +179,7 @@ class ServerDialogueIT extends ServerFixture {
     try (Wire w = Wire.connect(port)) {
       w.read();
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       // One byte now and then keeps resetting an idle timer; 421 must still come (a bounded number of bytes).
       long start = System.nanoTime();
       boolean closed = false;

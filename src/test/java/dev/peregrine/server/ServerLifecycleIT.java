@@ -42,8 +42,7 @@ class ServerLifecycleIT extends ServerFixture {
       w.send("PROXY TCP4 192.0.2.10 127.0.0.1 54321 25\r\n");
       assertThat(w.read().code()).isEqualTo(220);
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       w.cmd("x\r\n.");
     }
     assertThat(nextConnectEvent()).isEqualTo("connect 192.0.2.10:54321");
@@ -72,8 +71,7 @@ class ServerLifecycleIT extends ServerFixture {
       idle.read();
       busy.read();
       busy.cmd("EHLO c");
-      busy.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      busy.read(3);
+      busy.beginData();
       busy.send("first part\r\n");
       Future<Void> done = server.shutdown();
       assertThat(code(idle.read())).isEqualTo("421 4.3.2");
@@ -94,8 +92,7 @@ class ServerLifecycleIT extends ServerFixture {
     try (Wire busy = Wire.connect(port)) {
       busy.read();
       busy.cmd("EHLO c");
-      busy.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      busy.read(3);
+      busy.beginData();
       Future<Void> done = server.shutdown();
       assertThat(code(busy.read())).isEqualTo("421 4.3.2");
       assertThat(busy.closedByServer()).isTrue();
@@ -140,8 +137,7 @@ class ServerLifecycleIT extends ServerFixture {
     try (Wire w = Wire.connect(port)) {
       w.read();
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       w.sendBytes(body);
       assertThat(w.cmd(".").code()).isEqualTo(250);
     }

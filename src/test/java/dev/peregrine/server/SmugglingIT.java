@@ -25,8 +25,7 @@ class SmugglingIT extends ServerFixture {
     try (Wire w = Wire.connect(port)) {
       w.read();
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       w.send("Subject: innocent\r\n\r\nhello" + vector + SMUGGLED + ".\r\n");
       Reply r = w.read();
       if (vector.indexOf('\u0000') >= 0) {
@@ -50,8 +49,7 @@ class SmugglingIT extends ServerFixture {
     try (Wire w = Wire.connect(port)) {
       w.read();
       w.cmd("EHLO c");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       w.send("hello" + vector + SMUGGLED + ".\r\n");
       assertThat(w.read().code()).isEqualTo(250);
       assertThat(w.cmd("NOOP").code()).isEqualTo(250);

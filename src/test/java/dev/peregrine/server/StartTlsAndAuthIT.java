@@ -38,8 +38,7 @@ class StartTlsAndAuthIT extends ServerFixture {
       assertThat(code(w.cmd("STARTTLS"))).isEqualTo("503 5.5.1");
       assertThat(code(w.cmd("AUTH PLAIN " + b64("\0alice\0s3cret")))).isEqualTo("235 2.7.0");
       assertThat(code(w.cmd("AUTH PLAIN " + b64("\0alice\0s3cret")))).isEqualTo("503 5.5.1");
-      w.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-      w.read(3);
+      w.beginData();
       assertThat(w.cmd("secret\r\n.").code()).isEqualTo(250);
     }
     RecordingHandler.Message m = handler.next();

@@ -92,6 +92,19 @@ public final class Wire implements AutoCloseable {
     return r;
   }
 
+  /**
+   * Opens a transaction from a@x.test to b@x.test with MAIL, RCPT and DATA in one group, and checks the
+   * replies are 250, 250, 354: the content may follow.
+   */
+  public Wire beginData() throws IOException {
+    send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
+    List<Reply> r = read(3);
+    if (r.get(0).code() != 250 || r.get(1).code() != 250 || r.get(2).code() != 354) {
+      throw new AssertionError("transaction not opened: " + r);
+    }
+    return this;
+  }
+
   /** Sends a line and returns the reply to it. */
   public Reply cmd(String line) throws IOException {
     send(line + "\r\n");
