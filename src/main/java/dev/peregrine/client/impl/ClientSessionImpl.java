@@ -59,7 +59,7 @@ final class ClientSessionImpl implements ClientSession {
   private Future<Void> previousContent = Future.succeededFuture();
   private final io.vertx.core.Context context;
   /** Writes of the current event-loop task, sent as one: the end of a message and the next group together. */
-  private Buffer outbox;
+  private List<Buffer> outbox;
 
   ClientSessionImpl(Vertx vertx, SmtpClientOptions options, NetSocket socket, String host) {
     this.vertx = vertx;
@@ -151,18 +151,19 @@ final class ClientSessionImpl implements ClientSession {
    */
   private void write(Buffer b) {
     if (outbox == null) {
-      outbox = Buffer.buffer(Math.max(256, b.length() + 256));
+      outbox = new ArrayList<>(4);
       context.runOnContext(v -> flush());
     }
-    outbox.appendBuffer(b);
+    outbox.add(b);
   }
 
   /** Sends what is queued now (before a streamed write or a TLS upgrade, which bypass the outbox). */
   private void flush() {
-    Buffer b = outbox;
+    List<Buffer> parts = outbox;
     outbox = null;
-    if (b != null && b.length() > 0 && open) {
-      socket.write(b);
+    if (parts != null && !parts.isEmpty() && open) {
+      // The parts are not copied: one composite buffer, one gathering write.
+      socket.write(dev.peregrine.protocol.impl.Bytes.concat(parts));
     }
   }
 
@@ -294,17 +295,21 @@ final class ClientSessionImpl implements ClientSession {
     if (utf8 && !caps.smtpUtf8()) {
       return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R553_UTF8_LOCAL));
     }
-    boolean eightBit = tx.content() != null && has8Bit(tx.content());
+    boolean eightBit = tx.content() != null && dev.peregrine.protocol.impl.Bytes.has8Bit(tx.content());
     if (eightBit && !caps.eightBitMime() && !caps.binaryMime()) {
       return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R554_8BIT_LOCAL));
     }
     boolean bdat = options.isChunking() && caps.chunking() && tx.content() != null;
-    Buffer wire = null;
+    List<Buffer> wire = null;
+    long size = -1;
     if (tx.content() != null && !bdat) {
       DotStuffer stuffer = new DotStuffer();
-      wire = Buffer.buffer(tx.content().length() + 8).appendBuffer(stuffer.encode(tx.content())).appendBuffer(stuffer.finish());
+      // Usually the content itself (nothing to stuff), then the terminator: no copy.
+      wire = List.of(stuffer.encode(tx.content()), stuffer.finish());
+      size = stuffer.written();
+    } else if (bdat) {
+      size = tx.content().length();
     }
-    long size = bdat ? tx.content().length() : wire != null ? wire.length() : -1;
     if (size >= 0 && caps.size().isPresent() && size > caps.size().getAsLong()) {
       return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R552_TOO_BIG_LOCAL));
     }
@@ -347,7 +352,7 @@ final class ClientSessionImpl implements ClientSession {
     if (bdat) {
       contentWritten.tryComplete();
     }
-    Buffer stuffed = wire;
+    List<Buffer> stuffed = wire;
     return replies.recover(e -> Future.failedFuture(reused && e instanceof SmtpConnectionException ce && !ce.isTlsFailure()
             ? new SmtpConnectionException("stale session to " + host + ": " + e.getMessage(), e, true, false) : e))
         .compose(rs -> {
@@ -395,11 +400,11 @@ final class ClientSessionImpl implements ClientSession {
       fs.add(expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind())));
       out.appendBytes(line.getBytes(StandardCharsets.UTF_8));
     }
-    if (bdatContent != null) {
-      out.appendBuffer(bdatContent);
-    }
-    // RFC 2920: the whole group in one write.
+    // RFC 2920: the whole group in one write (the chunk joins it without a copy).
     write(out);
+    if (bdatContent != null) {
+      write(bdatContent);
+    }
     return Future.all(fs).map(cf -> cf.<Reply>list());
   }
 
@@ -447,9 +452,9 @@ final class ClientSessionImpl implements ClientSession {
     return false;
   }
 
-  private Future<Reply> sendBuffer(Buffer stuffed, Promise<Void> contentWritten) {
+  private Future<Reply> sendBuffer(List<Buffer> stuffed, Promise<Void> contentWritten) {
     Future<Reply> fin = expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END);
-    write(stuffed);
+    stuffed.forEach(this::write);
     // The next transaction's group joins the same write.
     contentWritten.tryComplete();
     return fin;
@@ -512,15 +517,6 @@ final class ClientSessionImpl implements ClientSession {
       return true;
     }
     return tx.recipients().stream().anyMatch(r -> !r.path().isPostmaster() && r.path().mailbox().needsSmtpUtf8());
-  }
-
-  private static boolean has8Bit(Buffer b) {
-    for (int i = 0, n = b.length(); i < n; i++) {
-      if (b.getByte(i) < 0) {
-        return true;
-      }
-    }
-    return false;
   }
 
   // ------------------------------------------------------------------ the rest

@@ -73,6 +73,51 @@ public final class Bytes {
     return to;
   }
 
+  /** True when any octet of {@code buffer} has its high bit set (8-bit content), 8 octets per step. */
+  public static boolean has8Bit(Buffer buffer) {
+    Slice s = slice(buffer);
+    byte[] a = s.array();
+    int i = s.offset();
+    int end = i + s.length();
+    for (; i <= end - 8; i += 8) {
+      if (((long) LONGS.get(a, i) & HIGHS) != 0) {
+        return true;
+      }
+    }
+    for (; i < end; i++) {
+      if (a[i] < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One Buffer of several: small ones copied into one array (cheaper than a composite), large ones wrapped
+   * without a copy (a composite, written with one gathering write).
+   */
+  public static Buffer concat(java.util.List<Buffer> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    int total = 0;
+    for (Buffer b : parts) {
+      total += b.length();
+    }
+    if (total <= 16 * 1024) {
+      Buffer out = Buffer.buffer(total);
+      for (Buffer b : parts) {
+        out.appendBuffer(b);
+      }
+      return out;
+    }
+    ByteBuf[] bufs = new ByteBuf[parts.size()];
+    for (int k = 0; k < bufs.length; k++) {
+      bufs[k] = ((BufferInternal) parts.get(k)).getByteBuf();
+    }
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bufs.length, bufs));
+  }
+
   /** Index of the first {@code value} in {@code a[from, to)}, or -1. */
   public static int indexOf(byte[] a, int from, int to, byte value) {
     for (int i = from; i < to; i++) {
