@@ -106,7 +106,7 @@ public final class CommandParser {
   private static String verbOf(String prefix) {
     int sp = prefix.indexOf(' ');
     String v = sp < 0 ? prefix : prefix.substring(0, sp);
-    return v.length() <= 16 ? v.toUpperCase(Locale.ROOT) : "";
+    return v.length() <= 16 ? upper(v) : "";
   }
 
   private ParseResult parseText(String line, boolean smtpUtf8) {
@@ -116,7 +116,7 @@ public final class CommandParser {
     if (verbToken.isEmpty()) {
       return new Malformed("", Rejection.UNRECOGNIZED_COMMAND, line.isEmpty() ? "empty line" : "line starts with a space");
     }
-    String verb = verbToken.toUpperCase(Locale.ROOT);
+    String verb = upper(verbToken);
     try {
       return new Parsed(switch (verb) {
         case "EHLO" -> new SmtpCommand.Ehlo(greetingDomain(args));
@@ -127,8 +127,8 @@ public final class CommandParser {
         case "RSET" -> noArgs(args, new SmtpCommand.Rset());
         case "QUIT" -> noArgs(args, new SmtpCommand.Quit());
         case "STARTTLS" -> noArgs(args, new SmtpCommand.StartTls());
-        case "NOOP" -> new SmtpCommand.Noop(args.strip());
-        case "HELP" -> new SmtpCommand.Help(args.strip());
+        case "NOOP" -> new SmtpCommand.Noop(strip(args));
+        case "HELP" -> new SmtpCommand.Help(strip(args));
         case "VRFY" -> new SmtpCommand.Vrfy(required(args));
         case "EXPN" -> new SmtpCommand.Expn(required(args));
         case "BDAT" -> bdat(args);
@@ -143,7 +143,7 @@ public final class CommandParser {
   // ---------------------------------------------------------------- simple commands
 
   private static String greetingDomain(String args) {
-    String d = args.strip();
+    String d = strip(args);
     if (d.isEmpty()) {
       throw new Fail(Rejection.MISSING_ARGUMENT, "a domain or address literal is required");
     }
@@ -157,14 +157,14 @@ public final class CommandParser {
   }
 
   private static SmtpCommand noArgs(String args, SmtpCommand command) {
-    if (!args.isBlank()) {
+    if (!strip(args).isEmpty()) {
       throw new Fail(Rejection.UNEXPECTED_ARGUMENT, command.verb() + " takes no argument");
     }
     return command;
   }
 
   private static String required(String args) {
-    String a = args.strip();
+    String a = strip(args);
     if (a.isEmpty()) {
       throw new Fail(Rejection.MISSING_ARGUMENT, "an argument is required");
     }
@@ -172,11 +172,11 @@ public final class CommandParser {
   }
 
   private static SmtpCommand bdat(String args) {
-    String[] t = args.strip().split(" +");
+    String[] t = strip(args).split(" +");
     if (t.length == 0 || t[0].isEmpty()) {
       throw new Fail(Rejection.MISSING_ARGUMENT, "BDAT needs a chunk size");
     }
-    if (t.length > 2 || t.length == 2 && !t[1].equalsIgnoreCase("LAST")) {
+    if (t.length > 2 || t.length == 2 && !equalsIgnoreCase(t[1], "LAST")) {
       throw new Fail(Rejection.SYNTAX_ERROR, "expected BDAT <size> [LAST]");
     }
     long size = digits(t[0], 19, Rejection.SYNTAX_ERROR, "BDAT size");
@@ -184,7 +184,7 @@ public final class CommandParser {
   }
 
   private static SmtpCommand auth(String args) {
-    String[] t = args.strip().split(" +");
+    String[] t = strip(args).split(" +");
     if (t.length == 0 || t[0].isEmpty()) {
       throw new Fail(Rejection.MISSING_ARGUMENT, "AUTH needs a mechanism");
     }
@@ -208,7 +208,7 @@ public final class CommandParser {
         throw new Fail(Rejection.SYNTAX_ERROR, "initial response is not base64");
       }
     }
-    return new SmtpCommand.Auth(mech.toUpperCase(Locale.ROOT), initial);
+    return new SmtpCommand.Auth(upper(mech), initial);
   }
 
   static boolean isBase64(String s) {
@@ -269,7 +269,7 @@ public final class CommandParser {
     if (path.isEmpty()) {
       throw new Fail(Rejection.ADDRESS_SYNTAX, "empty forward path");
     }
-    if (path.equalsIgnoreCase("postmaster")) {
+    if (equalsIgnoreCase(path, "postmaster")) {
       return new SmtpCommand.RcptTo(ForwardPath.POSTMASTER, params);
     }
     Mailbox mailbox = mailbox(path, smtpUtf8);
@@ -279,10 +279,10 @@ public final class CommandParser {
 
   /** Index of the '<' that opens the path after the "FROM:"/"TO:" keyword. */
   private static int prefix(String args, String keyword, String expected) {
-    if (args.isBlank()) {
+    if (strip(args).isEmpty()) {
       throw new Fail(Rejection.MISSING_ARGUMENT, expected);
     }
-    if (!args.regionMatches(true, 0, keyword, 0, keyword.length())) {
+    if (!startsWithIgnoreCase(args, keyword)) {
       throw new Fail(Rejection.SYNTAX_ERROR, expected);
     }
     int i = keyword.length();
@@ -311,6 +311,13 @@ public final class CommandParser {
         }
       } else if (c == '"') {
         quoted = true;
+      } else if (c == '[') {
+        // An address literal may hold '<', '>' and '"' (RFC 5321 §4.1.3 dcontent): skip to its ']'.
+        int close = s.indexOf(']', i);
+        if (close < 0) {
+          throw new Fail(Rejection.ADDRESS_SYNTAX, "address literal without ']'");
+        }
+        i = close;
       } else if (c == '>') {
         return i;
       } else if (c == '<') {
@@ -361,7 +368,7 @@ public final class CommandParser {
 
   private static EsmtpParam param(String token, boolean mail) {
     int eq = token.indexOf('=');
-    String keyword = (eq < 0 ? token : token.substring(0, eq)).toUpperCase(Locale.ROOT);
+    String keyword = upper(eq < 0 ? token : token.substring(0, eq));
     String value = eq < 0 ? null : token.substring(eq + 1);
     if (keyword.isEmpty() || !(isAlpha(keyword.charAt(0)) || isDigit(keyword.charAt(0)))) {
       throw new Fail(Rejection.PARAMETER_SYNTAX, "invalid parameter keyword '" + keyword + "'");
@@ -386,7 +393,8 @@ public final class CommandParser {
     if (mail) {
       switch (keyword) {
         case "SIZE":
-          return new EsmtpParam.Size(digits(valueOf(keyword, value), 20, Rejection.PARAMETER_SYNTAX, "SIZE"));
+          // RFC 1870: up to 20 digits; a size beyond a long is simply too large (552 later), not a syntax error.
+          return new EsmtpParam.Size(sizeDigits(valueOf(keyword, value)));
         case "BODY": {
           EsmtpParam.BodyType t = EsmtpParam.BodyType.of(valueOf(keyword, value));
           if (t == null) {
@@ -401,7 +409,7 @@ public final class CommandParser {
           noValue(keyword, value);
           return new EsmtpParam.RequireTls();
         case "RET": {
-          String v = valueOf(keyword, value).toUpperCase(Locale.ROOT);
+          String v = upper(valueOf(keyword, value));
           if (!v.equals("FULL") && !v.equals("HDRS")) {
             throw new Fail(Rejection.PARAMETER_SYNTAX, "RET must be FULL or HDRS");
           }
@@ -426,7 +434,7 @@ public final class CommandParser {
         for (String part : valueOf(keyword, value).split(",", -1)) {
           EsmtpParam.NotifyType t;
           try {
-            t = EsmtpParam.NotifyType.valueOf(part.toUpperCase(Locale.ROOT));
+            t = EsmtpParam.NotifyType.valueOf(upper(part));
           } catch (IllegalArgumentException e) {
             throw new Fail(Rejection.PARAMETER_SYNTAX, "NOTIFY values are NEVER, SUCCESS, FAILURE, DELAY");
           }
@@ -480,7 +488,25 @@ public final class CommandParser {
     if (v == null) {
       throw new Fail(Rejection.PARAMETER_SYNTAX, "the value of " + keyword + " is not valid xtext");
     }
+    // RFC 3461 §4: the decoded value is printable; a CR/LF would end up in DSN header fields.
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new Fail(Rejection.PARAMETER_SYNTAX, "the value of " + keyword + " decodes to a control character");
+      }
+    }
     return v;
+  }
+
+  private static long sizeDigits(String s) {
+    if (s.length() == 20 && s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        return Long.MAX_VALUE;
+      }
+    }
+    return digits(s, 20, Rejection.PARAMETER_SYNTAX, "SIZE");
   }
 
   private static long digits(String s, int maxDigits, Rejection reason, String what) {
@@ -597,7 +623,8 @@ public final class CommandParser {
         return i + 1;
       }
       if (c == '\\') {
-        if (i + 1 >= s.length() || s.charAt(i + 1) < 32 || s.charAt(i + 1) == 127) {
+        // quoted-pairSMTP is "\" %d32-126: RFC 6531 extends qtext to UTF-8, not the quoted pair.
+        if (i + 1 >= s.length() || s.charAt(i + 1) < 32 || s.charAt(i + 1) > 126) {
           throw new Fail(Rejection.ADDRESS_SYNTAX, "invalid quoted pair in local part");
         }
         i++;
@@ -639,7 +666,7 @@ public final class CommandParser {
       throw new Fail(Rejection.ADDRESS_SYNTAX, "address literal without ']'");
     }
     String body = d.substring(1, d.length() - 1);
-    if (body.regionMatches(true, 0, "IPv6:", 0, 5)) {
+    if (startsWithIgnoreCase(body, "IPv6:")) {
       if (!isIpv6(body.substring(5))) {
         throw new Fail(Rejection.ADDRESS_SYNTAX, "invalid IPv6 address literal");
       }
@@ -738,6 +765,54 @@ public final class CommandParser {
   }
 
   // ---------------------------------------------------------------- characters
+
+  // SMTP's verbs, keywords and values are US-ASCII (RFC 5321 §2.4): Java's Unicode case mapping would take
+  // 'ſ' for 'S' and 'ı' for 'I', and String.strip() Unicode spaces for blanks, so these helpers are ASCII-only.
+
+  static String upper(String s) {
+    char[] out = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 'a' && c <= 'z') {
+        if (out == null) {
+          out = s.toCharArray();
+        }
+        out[i] = (char) (c - 32);
+      }
+    }
+    return out == null ? s : new String(out);
+  }
+
+  static boolean equalsIgnoreCase(String a, String b) {
+    return a.length() == b.length() && startsWithIgnoreCase(a, b);
+  }
+
+  static boolean startsWithIgnoreCase(String s, String prefix) {
+    if (s.length() < prefix.length()) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length(); i++) {
+      char a = s.charAt(i);
+      char b = prefix.charAt(i);
+      if (a != b && (a >= 'a' && a <= 'z' ? a - 32 : a) != (b >= 'a' && b <= 'z' ? b - 32 : b)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Drops leading and trailing ASCII spaces and tabs only. */
+  static String strip(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return s.substring(from, to);
+  }
 
   static boolean isAlpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

@@ -72,7 +72,7 @@ public sealed interface EsmtpParam {
     /** The type for a token, any case; {@code null} if unknown. */
     public static BodyType of(String token) {
       for (BodyType t : values()) {
-        if (t.token.equalsIgnoreCase(token)) {
+        if (CommandParser.equalsIgnoreCase(token, t.token)) {
           return t;
         }
       }
@@ -199,7 +199,7 @@ public sealed interface EsmtpParam {
       return Kind.UNKNOWN;
     }
     public Unknown {
-      keyword = keyword.toUpperCase(Locale.ROOT);
+      keyword = CommandParser.upper(keyword);
     }
   }
 }
