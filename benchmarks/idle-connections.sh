@@ -6,14 +6,10 @@
 #
 # Prerequisites: as for server-bench.sh. Usage: benchmarks/idle-connections.sh [count]
 set -euo pipefail
-JAR=${BENCH_JAR:-$(dirname "$0")/target/benchmarks.jar}
 COUNT=${1:-10000}
 ulimit -n "$(ulimit -Hn)"  # each process holds one descriptor per session
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+source "$(dirname "$0")/lib.sh"
+port=$(free_port)
 mkfifo "$work/in"
 java -Xmx256m -cp "$JAR" dev.peregrine.bench.DiscardServer "$port" < "$work/in" > "$work/out" 2>&1 &
 pids+=($!)

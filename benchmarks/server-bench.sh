@@ -7,27 +7,15 @@
 # Prints one line per cell: size, sessions, mode, median msgs/s of 3 runs for each server, the ratio,
 # and CPU seconds per 1,000 messages of each server process.
 set -euo pipefail
-JAR=${BENCH_JAR:-$(dirname "$0")/target/benchmarks.jar}
-RUNS=${RUNS:-3}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
-
-sink_port=$(free_port)
-sink_user=(); [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
-/usr/sbin/smtp-sink "${sink_user[@]}" 127.0.0.1:"$sink_port" 1000 > "$work/sink.out" 2>&1 &
-sink_pid=$!; pids+=("$sink_pid")
+start_sink
 pg_port=$(free_port)
 mkfifo "$work/in"
 java -Xms256m -Xmx1g -cp "$JAR" dev.peregrine.bench.DiscardServer "$pg_port" ${INSTANCES:-} < "$work/in" > "$work/pg.out" 2>&1 &
 pg_pid=$!; pids+=("$pg_pid")
 exec 7> "$work/in"
-wait_port "$sink_port"; wait_port "$pg_port"
+wait_port "$pg_port"
 hz=$(getconf CLK_TCK)
 
 # Warm the JIT once, then measure.
@@ -42,8 +30,6 @@ run() { # port pid args... -> "msgs_per_s cpu_ticks"
   local c1; c1=$(cpu_ticks "$pid")
   echo "$t0 $t1 $((c1 - c0))"
 }
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf "%-6s %-8s %-6s %12s %12s %7s %14s %14s\n" size sessions mode smtp-sink peregrine ratio sink-cpu/1k peregrine-cpu/1k
 for size in ${SIZES:-1024 102400}; do
@@ -64,7 +50,7 @@ for size in ${SIZES:-1024 102400}; do
       done
       s=$(median < "$work/sink.rates"); p=$(median < "$work/pg.rates")
       sc=$(median < "$work/sink.cpu"); pc=$(median < "$work/pg.cpu")
-      printf "%-6s %-8s %-6s %12s %12s %7.2f %14s %14s\n" "$size" "$sessions" "$mode" "$s" "$p" "$(awk -v a="$p" -v b="$s" 'BEGIN {print a / b}')" "$sc" "$pc"
+      printf "%-6s %-8s %-6s %12s %12s %7.2f %14s %14s\n" "$size" "$sessions" "$mode" "$s" "$p" "$(ratio "$p" "$s")" "$sc" "$pc"
     done
   done
 done

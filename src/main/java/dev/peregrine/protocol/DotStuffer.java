@@ -23,7 +23,10 @@ public final class DotStuffer {
   private static final byte[] END = {'.', '\r', '\n'};
   private static final byte[] LF_END = {'\n', '.', '\r', '\n'};
   private static final byte[] CRLF_END = {'\r', '\n', '.', '\r', '\n'};
+  private static final byte[] LF_ONLY = {'\n'};
+  private static final byte[] NOTHING = {};
 
+  private final boolean stuffDots;
   private boolean lineStart = true;
   private boolean pendingCr;
   private long written;
@@ -31,6 +34,23 @@ public final class DotStuffer {
   // Output of the last encode call: the caller's array, or one allocated when the chunk changed.
   private byte[] out;
   private int outLength;
+
+  /** A DATA encoder: dot-stuffing, line endings made CRLF, and the end of data. */
+  public DotStuffer() {
+    this(true);
+  }
+
+  private DotStuffer(boolean stuffDots) {
+    this.stuffDots = stuffDots;
+  }
+
+  /**
+   * For BDAT (RFC 3030), which has no dot-stuffing and no terminator: only turns bare CR and bare LF into
+   * CRLF; {@link #finish()} returns what completes a CR at the very end (nothing otherwise).
+   */
+  public static DotStuffer lineEndingsOnly() {
+    return new DotStuffer(false);
+  }
 
   /** The worst-case output size for {@code length} input octets (every octet doubled, plus a held CR). */
   public static int maxEncodedLength(int length) {
@@ -62,7 +82,7 @@ public final class DotStuffer {
 
   /** The end of data: whatever closes the last line, then {@code .CRLF}. Resets for the next message. */
   public Buffer finish() {
-    byte[] tail = pendingCr ? LF_END : lineStart ? END : CRLF_END;
+    byte[] tail = stuffDots ? (pendingCr ? LF_END : lineStart ? END : CRLF_END) : pendingCr ? LF_ONLY : NOTHING;
     written += tail.length;
     lineStart = true;
     pendingCr = false;
@@ -100,7 +120,7 @@ public final class DotStuffer {
       atStart = true;
     }
     while (i < end) {
-      boolean dot = atStart && a[i] == Bytes.DOT;
+      boolean dot = stuffDots && atStart && a[i] == Bytes.DOT;
       atStart = false;
       if (dot && d == null) {
         d = allocate(a, off, i, end);

@@ -1,6 +1,7 @@
 package dev.peregrine.client;
 
 import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.Peer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterEach;
@@ -9,11 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClientAgainstAiosmtpdIT {
 
   private Vertx vertx;
-  private Process server;
+  private Peer.Daemon server;
 
   @BeforeEach
   void start() {
@@ -38,34 +34,17 @@ class ClientAgainstAiosmtpdIT {
   @AfterEach
   void stop() throws Exception {
     if (server != null) {
-      server.destroyForcibly();
-      server.waitFor(10, TimeUnit.SECONDS);
+      server.close();
     }
     vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   @Test
   void sendsUtf8AddressesAnd8BitContent(@TempDir Path dir) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = Peer.freePort();
     Path maildir = dir.resolve("maildir");
-    server = new ProcessBuilder("/usr/bin/python3", "-m", "aiosmtpd", "-n", "-u", "-l", "127.0.0.1:" + port,
-        "-c", "aiosmtpd.handlers.Mailbox", maildir.toString())
-        .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (true) {
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        break;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline || !server.isAlive()) {
-          throw new AssertionError("aiosmtpd did not start", e);
-        }
-        Thread.sleep(50);
-      }
-    }
+    server = Peer.daemon(List.of("/usr/bin/python3", "-m", "aiosmtpd", "-n", "-u", "-l", "127.0.0.1:" + port,
+        "-c", "aiosmtpd.handlers.Mailbox", maildir.toString()), port, 20);
     ClientSession s = SmtpClient.create(vertx, new SmtpClientOptions().setTlsPolicy(TlsPolicy.DISABLED))
         .connect("127.0.0.1", port).await(20, TimeUnit.SECONDS);
     assertThat(s.capabilities().smtpUtf8()).isTrue();

@@ -1,6 +1,8 @@
 package dev.peregrine.client;
 
 import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.Peer;
+import dev.peregrine.protocol.Timeouts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,11 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ClientAgainstSmtpSinkIT {
 
   private Vertx vertx;
-  private Process sink;
+  private Peer.Daemon sink;
 
   @BeforeEach
   void start() {
@@ -36,37 +34,22 @@ class ClientAgainstSmtpSinkIT {
   @AfterEach
   void stop() throws Exception {
     if (sink != null) {
-      sink.destroyForcibly();
-      sink.waitFor(10, TimeUnit.SECONDS);
+      sink.close();
     }
     vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   /** Starts smtp-sink with {@code flags} on a free loopback port; waits (bounded) until it accepts. */
   private int sink(String... flags) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = Peer.freePort();
     List<String> cmd = new ArrayList<>(List.of("/usr/sbin/smtp-sink"));
     if ("root".equals(System.getProperty("user.name"))) {
       cmd.addAll(List.of("-u", "nobody"));
     }
     cmd.addAll(List.of(flags));
     cmd.addAll(List.of("127.0.0.1:" + port, "100"));
-    sink = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return port;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline || !sink.isAlive()) {
-          throw new AssertionError("smtp-sink did not start", e);
-        }
-        Thread.sleep(20);
-      }
-    }
+    sink = Peer.daemon(cmd, port, 10);
+    return port;
   }
 
   private ClientSession connect(int port) throws Exception {
@@ -121,5 +104,23 @@ class ClientAgainstSmtpSinkIT {
         .await(20, TimeUnit.SECONDS))
         .isInstanceOfSatisfying(SmtpConnectionException.class, e -> assertThat(e.isStale()).isFalse());
     assertThat(s.isOpen()).isFalse();
+  }
+
+  @Test
+  void aReplySlowerThanItsTimeoutFailsNamingTheCommandAndAFasterOneIsWaitedFor() throws Exception {
+    // One second before each reply to DATA. (-W rcpt:1 is no use here: under pipelining smtp-sink answers
+    // DATA with 503 before the delayed RCPT.)
+    int port = sink("-w", "1");
+    SmtpClientOptions impatient = new SmtpClientOptions().setHeloName("client.test");
+    impatient.setTimeouts(impatient.getTimeouts().with(Timeouts.Phase.DATA_INIT, Duration.ofMillis(300)));
+    ClientSession s = SmtpClient.create(vertx, impatient).connect("127.0.0.1", port).await(20, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS))
+        .isInstanceOf(SmtpConnectionException.class).hasMessageContaining("did not answer DATA within PT0.3S");
+    assertThat(s.isOpen()).isFalse();
+    // The default DATA timeout (2 minutes) waits the second out.
+    ClientSession patient = connect(port);
+    assertThat(patient.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS).allDelivered()).isTrue();
   }
 }

@@ -7,7 +7,9 @@ import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
+import dev.peregrine.protocol.EsmtpParam;
 import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.GeneratedStream;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -168,11 +170,84 @@ class ClientSessionIT {
       sb.append(i % 40 == 0 ? ".dot line " : "line ").append(i).append("\r\n");
     }
     Files.writeString(file, sb);
+    // With CHUNKING: one BDAT per chunk read from the file; without: DATA, dot-stuffed as it streams.
+    for (boolean chunking : new boolean[] {true, false}) {
+      ClientSession s = connect(new SmtpClientOptions().setChunking(chunking), port);
+      var stream = vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true)).await(10, TimeUnit.SECONDS);
+      DeliveryResult r = s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), stream)).await(30, TimeUnit.SECONDS);
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(next()).isEqualTo("<a@x.test>><b@y.test>|" + sb);
+    }
+  }
+
+  @Test
+  void binaryContentArrivesExactlyAsSentFromABufferAndFromAStream(@TempDir Path dir) throws Exception {
+    int port = server(new SmtpServerOptions());
+    String binary = "a\0b\nc\r\n.x\rend";
     ClientSession s = connect(new SmtpClientOptions(), port);
+    assertThat(s.capabilities().binaryMime()).isTrue();
+    assertThat(s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), Buffer.buffer(binary))).await(20, TimeUnit.SECONDS)
+        .allDelivered()).isTrue();
+    assertThat(next()).isEqualTo("<a@x.test>><b@y.test>|" + binary);
+    Path file = dir.resolve("blob");
+    Files.writeString(file, binary.repeat(10_000));
     var stream = vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true)).await(10, TimeUnit.SECONDS);
-    DeliveryResult r = s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), stream)).await(30, TimeUnit.SECONDS);
-    assertThat(r.allDelivered()).isTrue();
-    assertThat(next()).isEqualTo("<a@x.test>><b@y.test>|" + sb);
+    assertThat(s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), stream).withBody(EsmtpParam.BodyType.BINARY_MIME))
+        .await(20, TimeUnit.SECONDS).allDelivered()).isTrue();
+    assertThat(next()).isEqualTo("<a@x.test>><b@y.test>|" + binary.repeat(10_000));
+    // Text with bare line endings is repaired on the way, with BDAT as with DATA.
+    s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), Buffer.buffer("one\ntwo\rthree"))).await(20, TimeUnit.SECONDS);
+    assertThat(next()).isEqualTo("<a@x.test>><b@y.test>|one\r\ntwo\r\nthree");
+  }
+
+  @Test
+  void aGibibyteStreamsThroughInBoundedMemory() throws Exception {
+    long total = 1L << 30;
+    java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    SmtpHandler counting = new SmtpHandler() {
+      @Override
+      public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
+        Promise<Reply> done = Promise.promise();
+        content.handler(b -> received.addAndGet(b.length())).exceptionHandler(done::tryFail)
+            .endHandler(v -> done.complete(Reply.of(250, "2.0.0", "got " + received.get())));
+        return done.future();
+      }
+    };
+    SmtpServer server = SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0)
+        .setMaxMessageSize(2L << 30), counting);
+    server.listen().await(10, TimeUnit.SECONDS);
+    ClientSession s = connect(new SmtpClientOptions(), server.actualPort());
+    java.util.concurrent.atomic.AtomicLong maxAhead = new java.util.concurrent.atomic.AtomicLong();
+    var stream = new GeneratedStream(vertx.getOrCreateContext(), "0123456789abcdefghijklmnopqrstuvwxyz\r\n", 64 * 1024, total,
+        emitted -> maxAhead.accumulateAndGet(emitted - received.get(), Math::max));
+    DeliveryResult r = s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), stream)).await(120, TimeUnit.SECONDS);
+    assertThat(r.dataReply().text()).isEqualTo("got " + total);
+    // Whatever the length, only socket buffers' worth is ever in flight between the stream and the server.
+    assertThat(maxAhead.get()).isLessThan(64L << 20);
+  }
+
+  @Test
+  void givesUpWhenTheServerStopsReadingContent() throws Exception {
+    io.vertx.core.net.NetServer stalled = vertx.createNetServer().connectHandler(so -> {
+      so.write("220 stall.test\r\n");
+      so.handler(b -> {
+        String text = b.toString();
+        if (text.startsWith("EHLO")) {
+          so.write("250-stall.test\r\n250 PIPELINING\r\n");
+        } else if (text.endsWith("DATA\r\n")) {
+          so.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 Go ahead\r\n");
+          so.pause();  // and never read again
+        }
+      });
+    });
+    int port = stalled.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+    SmtpClientOptions o = new SmtpClientOptions();
+    o.setTimeouts(o.getTimeouts().with(Timeouts.Phase.DATA_BLOCK, Duration.ofMillis(500)));
+    ClientSession s = connect(o, port);
+    var stream = new GeneratedStream(vertx.getOrCreateContext(), "line\r\n", 64 * 1024, 1L << 40, null);
+    assertThatThrownBy(() -> s.send(MailTransaction.of("a@x.test", List.of("b@y.test"), stream)).await(60, TimeUnit.SECONDS))
+        .isInstanceOf(SmtpConnectionException.class).hasMessageContaining("data block timeout");
+    assertThat(s.isOpen()).isFalse();
   }
 
   @Test

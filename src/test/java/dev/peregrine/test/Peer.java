@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a real peer program (swaks, smtp-source, python3 ...) to completion from the test thread: output
- * captured to a file, a bounded wait, and the process killed if it outlives it.
+ * captured to a file, a bounded wait, and the process killed if it outlives it. Or starts a peer server
+ * ({@link #daemon}) and waits, bounded, until it accepts connections.
  */
 public final class Peer {
 
@@ -34,6 +35,45 @@ public final class Peer {
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
       Files.deleteIfExists(out);
+    }
+  }
+
+  /** A free TCP port on 127.0.0.1 (closed again: the peer about to start binds it). */
+  public static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A peer server process; {@link #close()} kills it and waits for it to go. */
+  public record Daemon(Process process, int port) implements AutoCloseable {
+    @Override
+    public void close() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Starts {@code command}, a server that listens on 127.0.0.1:{@code port}, and returns once a connection
+   * to it succeeds (within {@code timeoutSeconds}; the process is killed and the test fails otherwise).
+   */
+  public static Daemon daemon(List<String> command, int port, int timeoutSeconds) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new java.io.File("/dev/null")).start();
+    Daemon d = new Daemon(p, port);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (true) {
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+        return d;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline || !p.isAlive()) {
+          d.close();
+          throw new AssertionError(command.get(0) + " did not start listening on port " + port, e);
+        }
+        // Polling a port that is not open yet: nothing to wait on but time.
+        Thread.sleep(20);
+      }
     }
   }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The client side of the end-to-end client benchmark: sends {@code messages} messages of {@code size} octets
  * over {@code sessions} reused sessions to HOST:PORT, with Peregrine's client or the Vert.x mail client,
- * after a warm-up pass of the same load; prints {@code msgs/s <rate>} for the measured pass.
+ * after a warm-up pass of the same load; prints {@code msgs/s <rate>} and {@code cpu-s-per-1000 <seconds>}
+ * (process CPU time per 1,000 messages) for the measured pass.
  *
  * <p>Usage: {@code ClientLoad peregrine|vertx-mail HOST PORT SESSIONS MESSAGES SIZE}
  */
@@ -45,10 +46,15 @@ public final class ClientLoad {
       Load load = which.equals("peregrine") ? new PeregrineLoad(vertx, host, port, sessions, body)
           : new VertxMailLoad(vertx, host, port, sessions, body);
       load.run(Math.max(sessions, messages / 4)).await(300, TimeUnit.SECONDS);
+      var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
       load.run(messages).await(300, TimeUnit.SECONDS);
       double secs = (System.nanoTime() - t0) / 1e9;
+      double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
       System.out.printf("msgs/s %.0f%n", messages / secs);
+      // CPU of the whole process (all threads, GC and JIT included) during the measured pass.
+      System.out.printf("cpu-s-per-1000 %.3f%n", cpu * 1000 / messages);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
     }

@@ -10,7 +10,6 @@ import dev.peregrine.client.SmtpConnectionException;
 import dev.peregrine.protocol.Capabilities;
 import dev.peregrine.protocol.CommandEncoder;
 import dev.peregrine.protocol.DotStuffer;
-import dev.peregrine.protocol.EsmtpParam;
 import dev.peregrine.protocol.ForwardPath;
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.protocol.ReplyDecoder;
@@ -38,10 +37,6 @@ import java.util.List;
  * <p>Runs on the context that opened it; no locking.
  */
 final class ClientSessionImpl implements ClientSession {
-
-  private static final Reply R552_TOO_BIG_LOCAL = Reply.of(552, "5.3.4", "Message larger than the server's SIZE limit (checked locally)");
-  private static final Reply R553_UTF8_LOCAL = Reply.of(553, "5.6.7", "An address needs SMTPUTF8, which the server does not offer");
-  private static final Reply R554_8BIT_LOCAL = Reply.of(554, "5.6.3", "8-bit content, and the server does not offer 8BITMIME");
 
   private record Expect(Phase phase, String command, Promise<Reply> promise, long deadline, Duration timeout) {
   }
@@ -78,13 +73,37 @@ final class ClientSessionImpl implements ClientSession {
   }
 
   private final long sweeper;
+  private record Streaming(ReadStream<Buffer> stream, Promise<Reply> fin, Promise<Void> contentWritten) {
+  }
+
+  /** The content stream being sent, if any. */
+  private Streaming streaming;
+  /** While content streams: when a chunk was last written or drained (System.nanoTime()); 0 otherwise. */
+  private long contentProgressAt;
 
   private void checkDeadline() {
-    Expect head = expected.peek();
-    if (head != null && System.nanoTime() - head.deadline() > 0) {
-      failAll(new SmtpConnectionException(host + " did not answer "
-          + (head.command() == null ? "with a greeting" : head.command()) + " within " + head.timeout(), null, false, false));
-      socket.close();
+    long progress = contentProgressAt;
+    if (progress != 0 && open) {
+      Duration block = options.getTimeouts().get(Timeouts.Phase.DATA_BLOCK);
+      if (System.nanoTime() - progress > block.toNanos()) {
+        // RFC 5321 §4.5.3.2.5: no block of content could be sent (or none came from the stream) for that long.
+        contentProgressAt = 0;
+        failAll(new SmtpConnectionException("no content could be sent to " + host + " within " + block
+            + " (data block timeout)", null, false, false));
+        socket.close();
+        return;
+      }
+    }
+    // Every outstanding reply, not only the oldest: a pipelined command with a shorter timeout than the
+    // ones before it (DATA after MAIL) expires first, and its reply cannot come before theirs.
+    long now = System.nanoTime();
+    for (Expect e : expected) {
+      if (now - e.deadline() > 0) {
+        failAll(new SmtpConnectionException(host + " did not answer "
+            + (e.command() == null ? "with a greeting" : e.command()) + " within " + e.timeout(), null, false, false));
+        socket.close();
+        break;
+      }
     }
     if (!open) {
       vertx.cancelTimer(sweeper);
@@ -125,6 +144,14 @@ final class ClientSessionImpl implements ClientSession {
 
   private void failAll(Throwable cause) {
     open = false;
+    contentProgressAt = 0;
+    if (streaming != null) {
+      // A content stream in flight: stop reading it and fail its transaction (no reply is awaited yet).
+      streaming.stream.pause();
+      streaming.fin.tryFail(cause);
+      streaming.contentWritten.tryComplete();
+      streaming = null;
+    }
     Expect e;
     while ((e = expected.poll()) != null) {
       e.promise().tryFail(cause);
@@ -288,108 +315,77 @@ final class ClientSessionImpl implements ClientSession {
       // A reused session the server has dropped meanwhile (idle timeout, 421) is stale, not a failure.
       return Future.failedFuture(new SmtpConnectionException("session to " + host + " is closed", null, completed > 0, false));
     }
-    Capabilities caps = capabilities;
+    TransactionPlan plan = TransactionPlan.of(tx, capabilities, options.isChunking(), needRset);
+    if (plan.refusal != null) {
+      return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, plan.refusal));
+    }
     boolean reused = completed > 0;
-    // Local checks: refuse here what the server would refuse, without a round trip.
-    boolean utf8 = needsUtf8(tx);
-    if (utf8 && !caps.smtpUtf8()) {
-      return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R553_UTF8_LOCAL));
-    }
-    boolean eightBit = tx.content() != null && dev.peregrine.protocol.impl.Bytes.has8Bit(tx.content());
-    if (eightBit && !caps.eightBitMime() && !caps.binaryMime()) {
-      return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R554_8BIT_LOCAL));
-    }
-    boolean bdat = options.isChunking() && caps.chunking() && tx.content() != null;
-    List<Buffer> wire = null;
-    long size = -1;
-    if (tx.content() != null && !bdat) {
-      DotStuffer stuffer = new DotStuffer();
-      // Usually the content itself (nothing to stuff), then the terminator: no copy.
-      wire = List.of(stuffer.encode(tx.content()), stuffer.finish());
-      size = stuffer.written();
-    } else if (bdat) {
-      size = tx.content().length();
-    }
-    if (size >= 0 && caps.size().isPresent() && size > caps.size().getAsLong()) {
-      return Future.failedFuture(new SmtpClientException(Phase.MAIL, null, R552_TOO_BIG_LOCAL));
-    }
-    List<EsmtpParam> mailParams = new ArrayList<>(4);
-    if (size >= 0 && caps.sizeAdvertised()) {
-      mailParams.add(new EsmtpParam.Size(size));
-    }
-    if (eightBit) {
-      mailParams.add(new EsmtpParam.Body(caps.eightBitMime() ? EsmtpParam.BodyType.EIGHT_BIT_MIME : EsmtpParam.BodyType.BINARY_MIME));
-    }
-    if (utf8) {
-      mailParams.add(new EsmtpParam.SmtpUtf8());
-    }
-    if (caps.dsn() && tx.ret() != null) {
-      mailParams.add(new EsmtpParam.Ret(tx.ret()));
-    }
-    if (caps.dsn() && tx.envelopeId() != null) {
-      mailParams.add(new EsmtpParam.EnvId(tx.envelopeId()));
-    }
-    List<SmtpCommand> commands = new ArrayList<>(tx.recipients().size() + 3);
-    if (needRset) {
-      commands.add(new SmtpCommand.Rset());
-    }
-    commands.add(new SmtpCommand.MailFrom(tx.from(), mailParams));
-    for (MailTransaction.Recipient r : tx.recipients()) {
-      List<EsmtpParam> p = new ArrayList<>(2);
-      if (caps.dsn() && !r.notifyOn().isEmpty()) {
-        p.add(new EsmtpParam.Notify(r.notifyOn()));
-      }
-      if (caps.dsn() && r.orcpt() != null) {
-        p.add(new EsmtpParam.OriginalRecipient("rfc822", r.orcpt()));
-      }
-      commands.add(new SmtpCommand.RcptTo(r.path(), p));
-    }
-    commands.add(bdat ? new SmtpCommand.Bdat(size, true) : new SmtpCommand.Data());
     needRset = false;
-    boolean pipelined = options.isPipelining() && caps.pipelining();
-    Future<List<Reply>> replies = pipelined ? pipeline(commands, bdat ? tx.content() : null)
-        : lockstep(commands, bdat ? tx.content() : null);
-    if (bdat) {
+    boolean pipelined = options.isPipelining() && capabilities.pipelining();
+    Buffer chunk = plan.content == TransactionPlan.Content.BDAT_BUFFER ? plan.wire.get(0) : null;
+    Future<List<Reply>> replies = pipelined ? pipeline(plan.commands, chunk) : lockstep(plan.commands, chunk);
+    if (chunk != null) {
+      // BDAT needs no 354: the next transaction may follow in the same write.
       contentWritten.tryComplete();
     }
-    List<Buffer> stuffed = wire;
     return replies.recover(e -> Future.failedFuture(reused && e instanceof SmtpConnectionException ce && !ce.isTlsFailure()
             ? new SmtpConnectionException("stale session to " + host + ": " + e.getMessage(), e, true, false) : e))
-        .compose(rs -> {
-          int i = 0;
-          if (commands.get(0) instanceof SmtpCommand.Rset) {
-            i = 1;
-          }
-          Reply mail = rs.get(i);
-          if (reused && mail.code() == 421) {
-            socket.close();
-            return Future.failedFuture(new SmtpConnectionException("stale session to " + host + ": " + mail, null, true, false));
-          }
-          List<Reply> rcpts = rs.subList(i + 1, i + 1 + tx.recipients().size());
-          Reply last = rs.size() > i + 1 + tx.recipients().size() ? rs.get(i + 1 + tx.recipients().size()) : null;
-          boolean anyAccepted = mail.isPositive() && rcpts.stream().anyMatch(Reply::isPositive);
-          if (!mail.isPositive()) {
-            completed++;
-            return Future.succeededFuture(result(tx, mail, rcpts, mail, null));
-          }
-          if (bdat || last == null || last.code() != 354) {
-            // BDAT's reply is final; a refused DATA (or lockstep stopping early) leaves the transaction open.
-            if (!bdat || !last.isPositive()) {
-              needRset = !bdat || !anyAccepted;
-            }
-            completed++;
-            return Future.succeededFuture(result(tx, mail, rcpts, last != null ? last : mail, bdat ? last : null));
-          }
-          // 354: send the content, then the final reply settles the accepted recipients.
-          Future<Reply> end = stuffed != null ? sendBuffer(stuffed, contentWritten) : sendStream(tx.stream(), contentWritten);
-          return end.map(fin -> {
-            completed++;
-            if (!anyAccepted) {
-              needRset = true;
-            }
-            return result(tx, mail, rcpts, fin, fin);
-          });
+        .compose(rs -> settle(tx, plan, rs, reused, pipelined, contentWritten))
+        .onSuccess(r -> completed++);
+  }
+
+  /** Reads the replies to the commands and, when the server is ready for it, sends the content. */
+  private Future<DeliveryResult> settle(MailTransaction tx, TransactionPlan plan, List<Reply> rs, boolean reused,
+                                        boolean pipelined, Promise<Void> contentWritten) {
+    int n = tx.recipients().size();
+    Reply mail = rs.get(plan.mailIndex);
+    if (reused && mail.code() == 421) {
+      socket.close();
+      return Future.failedFuture(new SmtpConnectionException("stale session to " + host + ": " + mail, null, true, false));
+    }
+    List<Reply> rcpts = rs.subList(plan.mailIndex + 1, plan.mailIndex + 1 + n);
+    Reply contentReply = rs.size() > plan.mailIndex + 1 + n ? rs.get(plan.mailIndex + 1 + n) : null;
+    if (!mail.isPositive()) {
+      // No transaction was opened: nothing to reset.
+      return Future.succeededFuture(result(tx, mail, rcpts, mail, null));
+    }
+    boolean anyAccepted = rcpts.stream().anyMatch(Reply::isPositive);
+    return switch (plan.content) {
+      case BDAT_BUFFER -> {
+        if (contentReply == null) {
+          // Lockstep stopped before BDAT: no recipient was accepted, the transaction is still open.
+          needRset = true;
+          yield Future.succeededFuture(result(tx, mail, rcpts, mail, null));
+        }
+        // BDAT LAST's reply is final. Refused without any accepted recipient, the transaction is still open.
+        needRset = !contentReply.isPositive() && !anyAccepted;
+        yield Future.succeededFuture(result(tx, mail, rcpts, contentReply, contentReply));
+      }
+      case DATA_BUFFER, DATA_STREAM -> {
+        if (contentReply == null || contentReply.code() != 354) {
+          // A refused DATA (or lockstep stopping before it) leaves the transaction open.
+          needRset = true;
+          yield Future.succeededFuture(result(tx, mail, rcpts, contentReply != null ? contentReply : mail, null));
+        }
+        Future<Reply> end = plan.content == TransactionPlan.Content.DATA_BUFFER
+            ? sendBuffer(plan.wire, contentWritten) : sendStream(tx.stream(), contentWritten);
+        yield end.map(fin -> {
+          needRset |= !anyAccepted;
+          return result(tx, mail, rcpts, fin, fin);
         });
+      }
+      case BDAT_STREAM -> {
+        if (!anyAccepted) {
+          needRset = true;
+          yield Future.succeededFuture(result(tx, mail, rcpts, mail, null));
+        }
+        yield sendBdatStream(tx.stream(), plan.binary, pipelined, contentWritten).map(fin -> {
+          // A refused chunk may leave the transaction open; RSET costs nothing when it does not.
+          needRset |= !fin.isPositive();
+          return result(tx, mail, rcpts, fin, fin);
+        });
+      }
+    };
   }
 
   private Future<List<Reply>> pipeline(List<SmtpCommand> commands, Buffer bdatContent) {
@@ -460,31 +456,107 @@ final class ClientSessionImpl implements ClientSession {
     return fin;
   }
 
+  /** DATA content from a stream: dot-stuffed chunk by chunk, paused while the socket's write queue is full. */
   private Future<Reply> sendStream(ReadStream<Buffer> stream, Promise<Void> contentWritten) {
     Promise<Reply> fin = Promise.promise();
     DotStuffer stuffer = new DotStuffer();
-    stream.exceptionHandler(e -> {
-      // A message cannot be withdrawn half-way through DATA: drop the session so it is never taken.
-      socket.close();
-      fin.tryFail(new SmtpConnectionException("content stream failed: " + e.getMessage(), e, false, false));
-      contentWritten.tryComplete();
-    });
+    streamFailures(stream, fin, contentWritten);
     stream.endHandler(v -> {
+      if (fin.future().isComplete()) {
+        return;  // the session failed meanwhile
+      }
+      streaming = null;
+      contentProgressAt = 0;
       expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END).onComplete(fin);
       write(stuffer.finish());
       contentWritten.tryComplete();
     });
     flush();
+    contentProgressAt = System.nanoTime();
     stream.handler(chunk -> {
       flush();
       socket.write(stuffer.encode(chunk));
-      if (socket.writeQueueFull()) {
+      pauseWhileFull(stream);
+    });
+    stream.resume();
+    return fin.future();
+  }
+
+  /**
+   * BDAT content from a stream (RFC 3030): one {@code BDAT n} per chunk (line endings repaired unless the
+   * content is binary), then {@code BDAT 0 LAST} or the last repaired octets. With PIPELINING the chunks go
+   * out back to back and their replies are read as they come; without it each chunk waits for its reply.
+   * The result is the first refused chunk's reply, else the reply to the last.
+   */
+  private Future<Reply> sendBdatStream(ReadStream<Buffer> stream, boolean binary, boolean pipelined,
+                                       Promise<Void> contentWritten) {
+    Promise<Reply> fin = Promise.promise();
+    DotStuffer lines = binary ? null : DotStuffer.lineEndingsOnly();
+    List<Future<Reply>> chunkReplies = new ArrayList<>();
+    streamFailures(stream, fin, contentWritten);
+    stream.endHandler(v -> {
+      if (fin.future().isComplete()) {
+        return;  // the session failed meanwhile
+      }
+      streaming = null;
+      contentProgressAt = 0;
+      Buffer tail = lines == null ? Buffer.buffer() : lines.finish();
+      String command = "BDAT " + tail.length() + " LAST";
+      Future<Reply> last = expect(Phase.CONTENT, command, Timeouts.Phase.DATA_END);
+      write(Buffer.buffer(command + "\r\n").appendBuffer(tail));
+      contentWritten.tryComplete();
+      last.map(lr -> chunkReplies.stream().map(Future::result).filter(r -> !r.isPositive()).findFirst().orElse(lr))
+          .onComplete(fin);
+    });
+    flush();
+    contentProgressAt = System.nanoTime();
+    stream.handler(chunk -> {
+      Buffer data = lines == null ? chunk : lines.encode(chunk);
+      if (data.length() == 0) {
+        return;
+      }
+      flush();
+      String command = "BDAT " + data.length();
+      Future<Reply> reply = expect(Phase.CONTENT, command, Timeouts.Phase.DATA_END);
+      chunkReplies.add(reply);
+      socket.write(dev.peregrine.protocol.impl.Bytes.concat(List.of(Buffer.buffer(command + "\r\n"), data)));
+      if (pipelined) {
+        pauseWhileFull(stream);
+      } else {
+        // RFC 3030 §4.2 without PIPELINING: the next BDAT waits for this one's reply.
         stream.pause();
-        socket.drainHandler(d -> stream.resume());
+        reply.onSuccess(r -> {
+          contentProgressAt = System.nanoTime();
+          stream.resume();
+        });
       }
     });
     stream.resume();
     return fin.future();
+  }
+
+  /** A message cannot be withdrawn half-way through its content: a failed stream drops the session. */
+  private void streamFailures(ReadStream<Buffer> stream, Promise<Reply> fin, Promise<Void> contentWritten) {
+    streaming = new Streaming(stream, fin, contentWritten);
+    stream.exceptionHandler(e -> {
+      streaming = null;
+      contentProgressAt = 0;
+      socket.close();
+      fin.tryFail(new SmtpConnectionException("content stream failed: " + e.getMessage(), e, false, false));
+      contentWritten.tryComplete();
+    });
+  }
+
+  /** Write-queue back-pressure; each chunk written or drained is progress for the DATA_BLOCK timeout. */
+  private void pauseWhileFull(ReadStream<Buffer> stream) {
+    contentProgressAt = System.nanoTime();
+    if (socket.writeQueueFull()) {
+      stream.pause();
+      socket.drainHandler(d -> {
+        contentProgressAt = System.nanoTime();
+        stream.resume();
+      });
+    }
   }
 
   private static DeliveryResult result(MailTransaction tx, Reply mail, List<Reply> rcpts, Reply settle, Reply data) {
@@ -510,13 +582,6 @@ final class ClientSessionImpl implements ClientSession {
       case QUIT -> Phase.QUIT;
       case NOOP, VRFY, EXPN, HELP, UNKNOWN -> Phase.MAIL;
     };
-  }
-
-  private static boolean needsUtf8(MailTransaction tx) {
-    if (!tx.from().isNull() && tx.from().mailbox().needsSmtpUtf8()) {
-      return true;
-    }
-    return tx.recipients().stream().anyMatch(r -> !r.path().isPostmaster() && r.path().mailbox().needsSmtpUtf8());
   }
 
   // ------------------------------------------------------------------ the rest

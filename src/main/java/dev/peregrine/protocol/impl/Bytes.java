@@ -92,6 +92,27 @@ public final class Bytes {
     return false;
   }
 
+  /** True when {@code buffer} holds a NUL octet (binary content, RFC 3030), 8 octets per step. */
+  public static boolean hasNul(Buffer buffer) {
+    Slice s = slice(buffer);
+    byte[] a = s.array();
+    int i = s.offset();
+    int end = i + s.length();
+    for (; i <= end - 8; i += 8) {
+      long v = (long) LONGS.get(a, i);
+      // The classic zero-byte test: non-zero exactly when some octet of v is 0.
+      if (((v - 0x0101010101010101L) & ~v & HIGHS) != 0) {
+        return true;
+      }
+    }
+    for (; i < end; i++) {
+      if (a[i] == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * One Buffer of several: small ones copied into one array (cheaper than a composite), large ones wrapped
    * without a copy (a composite, written with one gathering write).

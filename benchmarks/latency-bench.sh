@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Client latency benchmark: every client talks to Postfix smtp-sink through DelayProxy, a TCP relay adding
+# DELAY_MS (default 5) each way, i.e. a 10 ms round trip, the same for every client. 1 KiB messages,
+# SESSIONS (default 10) reused sessions; Peregrine's client vs the Vert.x mail client (same pool size) vs
+# Postfix smtp-source -d; median of RUNS (3) runs; msgs/s and CPU seconds per 1,000 messages.
+# Without CHUNKING (smtp-sink offers none) a message costs a pipelined client one round trip (the 354 has
+# to come back before the content); smtp-source waits for each of MAIL, RCPT, DATA and the end of data.
+#
+# Prerequisites:  as for client-bench.sh.    Usage: benchmarks/latency-bench.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+DELAY_MS=${DELAY_MS:-5}
+SESSIONS=${SESSIONS:-10}
+start_sink
+java -cp "$JAR" dev.peregrine.bench.DelayProxy 0 127.0.0.1 "$sink_port" "$DELAY_MS" > "$work/proxy.out" 2>&1 &
+pids+=($!)
+port=$(wait_line "$work/proxy.out" listening)
+[ -n "$port" ] || { echo "delay proxy did not start" >&2; cat "$work/proxy.out" >&2; exit 1; }
+# About 5-10 s per run for each client at 10 ms.
+msgs_source=$(( SESSIONS * 100 )); msgs_vertx=$(( SESSIONS * 200 )); msgs_pg=$(( SESSIONS * 600 ))
+for who in source vertx-mail peregrine; do
+  : > "$work/$who.rate"; : > "$work/$who.cpu"
+  for _ in $(seq 1 "$RUNS"); do
+    case $who in
+      source) out=$(source_run -d -s "$SESSIONS" -m "$msgs_source" -l 1024 "$port") ;;
+      vertx-mail) out=$(java_run vertx-mail 127.0.0.1 "$port" "$SESSIONS" "$msgs_vertx" 1024) ;;
+      peregrine) out=$(java_run peregrine 127.0.0.1 "$port" "$SESSIONS" "$msgs_pg" 1024) ;;
+    esac
+    read -r rate cpu <<< "$out"; echo "$rate" >> "$work/$who.rate"; echo "$cpu" >> "$work/$who.cpu"
+  done
+done
+s=$(median < "$work/source.rate"); v=$(median < "$work/vertx-mail.rate"); p=$(median < "$work/peregrine.rate")
+echo "round trip $(( 2 * DELAY_MS )) ms added, $SESSIONS sessions, 1 KiB, median of $RUNS"
+printf "%-12s %8s %8s\n" client msg/s cpu/1k
+printf "%-12s %8s %8s\n" smtp-source "$s" "$(median < "$work/source.cpu")"
+printf "%-12s %8s %8s\n" vertx-mail "$v" "$(median < "$work/vertx-mail.cpu")"
+printf "%-12s %8s %8s\n" peregrine "$p" "$(median < "$work/peregrine.cpu")"
+echo "peregrine vs smtp-source $(ratio "$p" "$s")x, vs vertx-mail $(ratio "$p" "$v")x"
