@@ -61,15 +61,30 @@ public final class Peer {
   public static Daemon daemon(List<String> command, int port, int timeoutSeconds) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new java.io.File("/dev/null")).start();
     Daemon d = new Daemon(p, port);
+    try {
+      awaitPort(port, timeoutSeconds, p::isAlive);
+    } catch (AssertionError e) {
+      d.close();
+      throw new AssertionError(command.get(0) + " did not start listening on port " + port, e);
+    }
+    return d;
+  }
+
+  /** Returns once 127.0.0.1:{@code port} accepts a connection; fails after {@code timeoutSeconds}. */
+  public static void awaitPort(int port, int timeoutSeconds) throws InterruptedException {
+    awaitPort(port, timeoutSeconds, () -> true);
+  }
+
+  private static void awaitPort(int port, int timeoutSeconds, java.util.function.BooleanSupplier alive)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (true) {
       try (java.net.Socket probe = new java.net.Socket()) {
         probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
-        return d;
+        return;
       } catch (IOException e) {
-        if (System.nanoTime() > deadline || !p.isAlive()) {
-          d.close();
-          throw new AssertionError(command.get(0) + " did not start listening on port " + port, e);
+        if (System.nanoTime() > deadline || !alive.getAsBoolean()) {
+          throw new AssertionError("nothing listens on 127.0.0.1:" + port, e);
         }
         // Polling a port that is not open yet: nothing to wait on but time.
         Thread.sleep(20);
