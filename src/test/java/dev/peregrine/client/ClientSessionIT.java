@@ -276,6 +276,13 @@ class ClientSessionIT {
     assertThatThrownBy(() -> connect(new SmtpClientOptions().setUsername("alice").setPassword("nope"), tlsPort))
         .isInstanceOf(SmtpClientException.class).hasMessageContaining("535 5.7.8");
 
+    int plainAuthPort = server(new SmtpServerOptions().setAllowPlaintextAuth(true));
+    assertThatThrownBy(() -> connect(new SmtpClientOptions().setUsername("alice").setPassword("s3cret"), plainAuthPort))
+        .as("no STARTTLS offered: the password is not sent").isInstanceOf(SmtpClientException.class)
+        .hasMessageContaining("530 5.7.0").hasMessageContaining("Credentials are not sent without TLS");
+    assertThat(connect(new SmtpClientOptions().setTlsPolicy(TlsPolicy.DISABLED).setUsername("alice").setPassword("s3cret"),
+        plainAuthPort).isOpen()).as("plaintext AUTH when TLS is turned off on purpose").isTrue();
+
     int plainPort = server(new SmtpServerOptions());
     assertThatThrownBy(() -> connect(new SmtpClientOptions().setTlsPolicy(TlsPolicy.REQUIRED), plainPort))
         .isInstanceOf(SmtpClientException.class).hasMessageContaining("530 5.7.0");

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SmtpClientImpl implements SmtpClient {
 
+  private static final Reply R530_AUTH_NEEDS_TLS = Reply.of(530, "5.7.0",
+      "Credentials are not sent without TLS (the session is not encrypted; tls-policy disabled allows it)");
   private static final Reply R530_NO_STARTTLS = Reply.of(530, "5.7.0", "STARTTLS required by policy but not offered");
 
   private final Vertx vertx;
@@ -104,6 +106,12 @@ public final class SmtpClientImpl implements SmtpClient {
           }
           if (options.getUsername() != null) {
             ready = ready.compose(v -> {
+              if (!s.isTls() && options.getTlsPolicy() != TlsPolicy.DISABLED) {
+                // Credentials never travel in plaintext, not after a plaintext fallback either, unless the
+                // caller turned TLS off on purpose.
+                s.close();
+                return Future.failedFuture(new SmtpClientException(SmtpClientException.Phase.AUTH, null, R530_AUTH_NEEDS_TLS));
+              }
               String mech = options.getAuthMechanism();
               if (mech == null) {
                 mech = s.capabilities().authMechanisms().contains("PLAIN") ? "PLAIN" : "LOGIN";

@@ -40,8 +40,6 @@ public final class SmtpServerImpl implements SmtpServer {
   private final Vertx vertx;
   private final SmtpServerOptions options;
   private final SmtpHandler handler;
-  private final Capabilities plainCapabilities;
-  private final Capabilities tlsCapabilities;
   private final byte[] plainExtensions;
   private final byte[] tlsExtensions;
   private final byte[] greeting;
@@ -60,10 +58,8 @@ public final class SmtpServerImpl implements SmtpServer {
     this.vertx = vertx;
     this.options = new SmtpServerOptions(options);
     this.handler = handler;
-    this.plainCapabilities = capabilities(this.options, false);
-    this.tlsCapabilities = capabilities(this.options, true);
-    this.plainExtensions = extensionLines(plainCapabilities);
-    this.tlsExtensions = extensionLines(tlsCapabilities);
+    this.plainExtensions = extensionLines(capabilities(this.options, false));
+    this.tlsExtensions = extensionLines(capabilities(this.options, true));
     this.greeting = ServerReplies.greeting(this.options.getHostname(), this.options.getGreetingText()).encode()
         .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.parser = new dev.peregrine.protocol.CommandParser(this.options.getLimits());
@@ -128,10 +124,6 @@ public final class SmtpServerImpl implements SmtpServer {
 
   SmtpHandler handler() {
     return handler;
-  }
-
-  Capabilities capabilities(boolean tls) {
-    return tls ? tlsCapabilities : plainCapabilities;
   }
 
   @Override
