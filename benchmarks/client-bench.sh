@@ -3,7 +3,8 @@
 # Vert.x mail client (same pool size) vs Postfix smtp-source -d, all reusing sessions, median of 3 runs.
 # Peregrine keeps up to 8 transactions in flight per session (pipelining); the Vert.x client one per pooled
 # connection; smtp-source sends in lockstep. Each cell: msgs/s and CPU seconds per 1,000 messages (the
-# client process's own CPU: smtp-source whole process, the JVMs during the measured pass, after a warm-up).
+# client process's own CPU: smtp-source whole process, the JVMs during the measured pass, after at least
+# 5 s of warm-up passes, WARMUP_SECONDS).
 #
 # Prerequisites:  mvn -B -q install -DskipTests && mvn -B -q -f benchmarks/pom.xml package
 # Usage:          benchmarks/client-bench.sh            (BENCH_JAR=path/to/benchmarks.jar to override)
