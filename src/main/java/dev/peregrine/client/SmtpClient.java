@@ -22,6 +22,12 @@ public interface SmtpClient {
    */
   Future<ClientSession> connect(String host, int port);
 
+  /**
+   * As {@link #connect(String, int)}, to {@code address}, naming the server {@code serverName} (the MX host
+   * name) for SNI, certificate checks and error messages.
+   */
+  Future<ClientSession> connect(String address, int port, String serverName);
+
   /** Closes the underlying client; open sessions are closed too. */
   Future<Void> close();
 }

@@ -97,13 +97,19 @@ class ClientAgainstSmtpSinkIT {
   }
 
   @Test
-  void aServerThatHangsUpWith421MidTransactionIsAConnectionFailureNotStale() throws Exception {
+  void aServerThatHangsUpWith421MidTransactionDefersTheRecipientsWithItsReply() throws Exception {
     int port = sink("-Q", "RCPT");
     ClientSession s = connect(port);
-    assertThatThrownBy(() -> s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
-        .await(20, TimeUnit.SECONDS))
-        .isInstanceOfSatisfying(SmtpConnectionException.class, e -> assertThat(e.isStale()).isFalse());
+    // 421 answers every command still pending (RFC 5321 §3.8): the recipient's outcome is the server's
+    // reply, a transient one, rather than "connection closed".
+    DeliveryResult r = s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS);
+    assertThat(r.recipients().get(0).deferred()).isTrue();
+    assertThat(r.recipients().get(0).finalReply().code()).isEqualTo(421);
+    assertThat(r.dataReply()).isNull();
     assertThat(s.isOpen()).isFalse();
+    assertThatThrownBy(() -> s.send(MailTransaction.of("a@example.org", List.of("b@example.com"), Buffer.buffer("x\r\n")))
+        .await(20, TimeUnit.SECONDS)).isInstanceOf(SmtpConnectionException.class);
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.peregrine.server;
 
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.test.Wire;
+import io.vertx.core.Future;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,22 @@ class ServerDialogueIT extends ServerFixture {
     RecordingHandler.Message second = handler.next();
     assertThat(second.sender()).isEqualTo("<>");
     assertThat(second.content().toString()).isEqualTo("two\r\n");
+  }
+
+  @Test
+  void aHandlerThatAnswers421ClosesTheSession() throws Exception {
+    int port = start(options(), new SmtpHandler() {
+      @Override
+      public Future<Reply> mail(SmtpSession session, Envelope envelope) {
+        return Future.succeededFuture(Reply.of(421, "4.3.2", "Try again later"));
+      }
+    });
+    try (Wire w = Wire.connect(port)) {
+      w.read();
+      w.cmd("EHLO c");
+      assertThat(codes(List.of(w.cmd("MAIL FROM:<a@x.test>")))).isEqualTo("421 4.3.2");
+      assertThat(w.closedByServer()).as("RFC 5321 §3.8: 421 closes").isTrue();
+    }
   }
 
   @Test

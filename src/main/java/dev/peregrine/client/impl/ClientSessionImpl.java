@@ -140,6 +140,16 @@ final class ClientSessionImpl implements ClientSession {
       return;
     }
     e.promise().complete(reply);
+    if (reply.code() == 421) {
+      // The server is closing (RFC 5321 §3.8): no other pipelined command will be answered, so 421 is the
+      // answer to each of them, rather than "connection closed".
+      open = false;
+      Expect rest;
+      while ((rest = expected.poll()) != null) {
+        rest.promise().tryComplete(reply);
+      }
+      socket.close();
+    }
   }
 
   private void failAll(Throwable cause) {

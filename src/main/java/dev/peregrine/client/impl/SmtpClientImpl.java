@@ -10,6 +10,7 @@ import dev.peregrine.protocol.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemTrustOptions;
@@ -74,20 +75,30 @@ public final class SmtpClientImpl implements SmtpClient {
 
   @Override
   public Future<ClientSession> connect(String host, int port) {
+    return connect(host, port, host);
+  }
+
+  @Override
+  public Future<ClientSession> connect(String address, int port, String serverName) {
     if (Vertx.currentContext() == null) {
       // Called from outside Vert.x: connect from an event loop, so that the session's handlers are in place
       // before the socket's first read (Vert.x drops data that arrives before a handler is set).
       io.vertx.core.Context ctx = vertx.getOrCreateContext();
       io.vertx.core.Promise<ClientSession> p = io.vertx.core.Promise.promise();
-      ctx.runOnContext(v -> connect(host, port, options.getTlsPolicy()).onComplete(p));
+      ctx.runOnContext(v -> connect(address, port, serverName, options.getTlsPolicy()).onComplete(p));
       return p.future();
     }
-    return connect(host, port, options.getTlsPolicy());
+    return connect(address, port, serverName, options.getTlsPolicy());
   }
 
-  private Future<ClientSession> connect(String host, int port, TlsPolicy policy) {
-    return net.connect(port, host)
-        .recover(e -> Future.failedFuture(new SmtpConnectionException("cannot connect to " + host + ":" + port + ": "
+  private Future<ClientSession> connect(String address, int port, String host, TlsPolicy policy) {
+    ConnectOptions to = new ConnectOptions().setHost(address).setPort(port);
+    if (options.isImplicitTls()) {
+      to.setSniServerName(host);
+    }
+    String where = host.equals(address) ? address + ":" + port : host + " [" + address + "]:" + port;
+    return net.connect(to)
+        .recover(e -> Future.failedFuture(new SmtpConnectionException("cannot connect to " + where + ": "
             + e.getMessage(), e, false, options.isImplicitTls())))
         .compose(socket -> {
           ClientSessionImpl s = new ClientSessionImpl(vertx, options, socket, host);
@@ -124,7 +135,7 @@ public final class SmtpClientImpl implements SmtpClient {
             if (e instanceof SmtpConnectionException ce && ce.isTlsFailure() && policy == TlsPolicy.OPPORTUNISTIC
                 && options.isPlaintextFallback()) {
               // A broken TLS stack on the server: deliver in plaintext rather than not at all (RFC 7435 §4).
-              return connect(host, port, TlsPolicy.DISABLED);
+              return connect(address, port, host, TlsPolicy.DISABLED);
             }
             return Future.failedFuture(e);
           });

@@ -331,6 +331,15 @@ final class ServerConnection implements ContentStream.Owner {
     }
   }
 
+  /** A handler's answer; 421 means the server is closing the session (RFC 5321 §3.8), so it does. */
+  private void handlerReply(Reply r) {
+    if (r.code() == 421) {
+      replyAndClose(r);
+    } else {
+      reply(r);
+    }
+  }
+
   private void replyAndClose(Reply r) {
     if (state == State.CLOSED) {
       return;
@@ -476,7 +485,7 @@ final class ServerConnection implements ContentStream.Owner {
     abortTransaction();
     waitFor(call(() -> handler.helo(session, domain)), r -> {
       if (r != null && !r.isPositive()) {
-        reply(r);
+        handlerReply(r);
         return;
       }
       session.heloName = domain;
@@ -519,7 +528,7 @@ final class ServerConnection implements ContentStream.Owner {
         envelope = env;
         reply(r == null ? ServerReplies.R250_SENDER_OK : r);
       } else {
-        reply(r);
+        handlerReply(r);
       }
     });
   }
@@ -550,7 +559,7 @@ final class ServerConnection implements ContentStream.Owner {
         }
         reply(r == null ? ServerReplies.R250_RECIPIENT_OK : r);
       } else {
-        reply(r);
+        handlerReply(r);
       }
     });
   }
@@ -622,7 +631,7 @@ final class ServerConnection implements ContentStream.Owner {
         r = ar.result() == null ? R250_QUEUED : ar.result();
       }
       endTransaction(ar.succeeded() && r.isPositive());
-      reply(r);
+      handlerReply(r);
       closeIfDraining();
     });
   }

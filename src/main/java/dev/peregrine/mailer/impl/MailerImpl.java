@@ -1,0 +1,426 @@
+package dev.peregrine.mailer.impl;
+
+import dev.peregrine.client.ClientSession;
+import dev.peregrine.client.DeliveryResult;
+import dev.peregrine.client.MailTransaction;
+import dev.peregrine.client.SmtpClient;
+import dev.peregrine.client.SmtpClientException;
+import dev.peregrine.client.SmtpClientOptions;
+import dev.peregrine.client.SmtpConnectionException;
+import dev.peregrine.dns.MxHost;
+import dev.peregrine.dns.MxResolution;
+import dev.peregrine.dns.MxResolver;
+import dev.peregrine.mailer.MailMessage;
+import dev.peregrine.mailer.MailResult;
+import dev.peregrine.mailer.Mailer;
+import dev.peregrine.mailer.MailerMetrics;
+import dev.peregrine.mailer.MailerOptions;
+import dev.peregrine.mailer.RecipientOutcome;
+import dev.peregrine.pool.Lease;
+import dev.peregrine.pool.PoolKey;
+import dev.peregrine.pool.PoolStats;
+import dev.peregrine.pool.SessionPool;
+import dev.peregrine.protocol.Reply;
+import dev.peregrine.protocol.SmtpException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.streams.ReadStream;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The {@link Mailer}: resolve → group by mail exchanger set → split → throttle → pooled session → outcome
+ * per recipient, with failover along the exchangers' addresses.
+ */
+public final class MailerImpl implements Mailer {
+
+  private static final int STALE_RETRIES = 3;
+
+  /** One address to try: the exchanger's name (for TLS and reports), its address and port. */
+  private record Target(String host, String address, int port) {
+  }
+
+  private final Vertx vertx;
+  private final MailerOptions options;
+  private final MxResolver resolver;
+  private final SmtpClient client;
+  private final SessionPool pool;
+  private final Map<String, Throttle> destinations = new ConcurrentHashMap<>();
+  private final Map<String, Throttle> connectionRates = new ConcurrentHashMap<>();
+  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private int inFlight;
+  private Handler<Void> drainHandler;
+  private final AtomicLong messages = new AtomicLong();
+  private final AtomicLong transactions = new AtomicLong();
+  private final AtomicLong delivered = new AtomicLong();
+  private final AtomicLong deferred = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong staleRetries = new AtomicLong();
+  private final AtomicLong failovers = new AtomicLong();
+
+  public MailerImpl(Vertx vertx, MailerOptions options) {
+    this(vertx, options, MxResolver.create(vertx, options.getDns()));
+  }
+
+  public MailerImpl(Vertx vertx, MailerOptions options, MxResolver resolver) {
+    this.vertx = vertx;
+    this.options = new MailerOptions(options);
+    this.resolver = resolver;
+    this.client = SmtpClient.create(vertx, options.getClient());
+    this.pool = SessionPool.create(vertx, options.getPool(), this::connect);
+  }
+
+  private Future<ClientSession> connect(PoolKey key, String serverName) {
+    if (options.getConnectionsPerMinute() == 0) {
+      return client.connect(key.address(), key.port(), serverName);
+    }
+    Throttle rate = connectionRates.computeIfAbsent(key.address(), a -> new Throttle(vertx, Integer.MAX_VALUE,
+        options.getConnectionsPerMinute() / 60.0, Math.max(1, options.getConnectionsPerMinute() / 60.0),
+        System::nanoTime));
+    return rate.acquire().compose(v -> {
+      rate.release(); // a rate, not a concurrency limit
+      return client.connect(key.address(), key.port(), serverName);
+    });
+  }
+
+  // ---- admission: at most max-in-flight messages at once -------------------------------------------------
+
+  @Override
+  public Future<MailResult> send(MailMessage message) {
+    Context current = Vertx.currentContext();
+    ContextInternal ctx = (ContextInternal) (current != null ? current : vertx.getOrCreateContext());
+    Promise<MailResult> result = ctx.promise();
+    Runnable start = () -> deliver(message).onComplete(ar -> {
+      finished();
+      result.handle(ar);
+    });
+    boolean now;
+    synchronized (this) {
+      now = inFlight < options.getMaxInFlight();
+      if (now) {
+        inFlight++;
+      } else {
+        waiting.add(start);
+      }
+    }
+    if (now) {
+      start.run();
+    }
+    return result.future();
+  }
+
+  private void finished() {
+    Runnable next;
+    Handler<Void> drain = null;
+    synchronized (this) {
+      next = waiting.poll();
+      if (next == null) {
+        inFlight--;
+        if (drainHandler != null && inFlight == options.getMaxInFlight() - 1) {
+          drain = drainHandler;
+        }
+      }
+    }
+    if (next != null) {
+      next.run();
+    }
+    if (drain != null) {
+      drain.handle(null);
+    }
+  }
+
+  @Override
+  public synchronized boolean full() {
+    return inFlight + waiting.size() >= options.getMaxInFlight();
+  }
+
+  @Override
+  public synchronized Mailer drainHandler(Handler<Void> handler) {
+    this.drainHandler = handler;
+    return this;
+  }
+
+  @Override
+  public Future<Void> sendAll(ReadStream<MailMessage> in, Handler<MailResult> results) {
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
+    Promise<Void> done = ctx.promise();
+    Object lock = new Object();
+    long[] pending = {0};
+    boolean[] ended = {false};
+    Runnable check = () -> {
+      boolean finished;
+      synchronized (lock) {
+        finished = ended[0] && pending[0] == 0;
+      }
+      if (finished) {
+        done.tryComplete();
+      }
+    };
+    drainHandler(v -> in.resume());
+    in.exceptionHandler(done::tryFail);
+    in.endHandler(v -> {
+      synchronized (lock) {
+        ended[0] = true;
+      }
+      check.run();
+    });
+    in.handler(m -> {
+      synchronized (lock) {
+        pending[0]++;
+      }
+      send(m).onComplete(ar -> {
+        if (ar.succeeded()) {
+          results.handle(ar.result());
+        }
+        synchronized (lock) {
+          pending[0]--;
+        }
+        check.run();
+      });
+      if (full()) {
+        in.pause();
+      }
+    });
+    return done.future();
+  }
+
+  // ---- one message ----------------------------------------------------------------------------------------
+
+  private Future<MailResult> deliver(MailMessage m) {
+    int n = m.recipients().size();
+    AtomicReferenceArray<RecipientOutcome> out = new AtomicReferenceArray<>(n);
+    Map<String, List<Integer>> byDomain = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      var path = m.recipients().get(i).path();
+      String domain = path.isPostmaster() ? null : path.mailbox().domain().toLowerCase(Locale.ROOT);
+      if (domain == null) {
+        out.set(i, new RecipientOutcome(path, RecipientOutcome.Status.FAILED,
+            Reply.of(550, "5.1.3", "<postmaster> without a domain cannot be routed"), null));
+        continue;
+      }
+      byDomain.computeIfAbsent(domain, d -> new ArrayList<>()).add(i);
+    }
+    List<String> domains = new ArrayList<>(byDomain.keySet());
+    List<Future<MxResolution>> lookups = new ArrayList<>();
+    for (String d : domains) {
+      lookups.add(resolver.resolve(d));
+    }
+    return Future.join(lookups).transform(x -> {
+      // Domains whose exchangers are the same set go in one transaction.
+      Map<String, List<Integer>> byDestination = new LinkedHashMap<>();
+      Map<String, MxResolution> route = new LinkedHashMap<>();
+      for (int k = 0; k < domains.size(); k++) {
+        Future<MxResolution> f = lookups.get(k);
+        List<Integer> idx = byDomain.get(domains.get(k));
+        if (f.failed()) {
+          for (int i : idx) {
+            settle(m, out, i, failureReply(f.cause(), domains.get(k)), null);
+          }
+          continue;
+        }
+        String dest = destination(f.result());
+        route.putIfAbsent(dest, f.result());
+        byDestination.computeIfAbsent(dest, d -> new ArrayList<>()).addAll(idx);
+      }
+      List<Future<Void>> batches = new ArrayList<>();
+      int max = options.getMaxRecipientsPerTransaction();
+      byDestination.forEach((dest, idx) -> {
+        for (int from = 0; from < idx.size(); from += max) {
+          batches.add(transaction(m, dest, route.get(dest), idx.subList(from, Math.min(idx.size(), from + max)), out));
+        }
+      });
+      return Future.join(batches).transform(y -> {
+        messages.incrementAndGet();
+        List<RecipientOutcome> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          list.add(out.get(i));
+        }
+        return Future.succeededFuture(new MailResult(list));
+      });
+    });
+  }
+
+  /** The exchangers as a set: domains hosted by the same hosts share a destination, whatever their order. */
+  private static String destination(MxResolution r) {
+    List<String> names = new ArrayList<>();
+    for (MxHost h : r.hosts()) {
+      names.add(h.name() + ":" + h.port());
+    }
+    names.sort(null);
+    return String.join(",", names);
+  }
+
+  private Future<Void> transaction(MailMessage m, String dest, MxResolution r, List<Integer> idx,
+                                   AtomicReferenceArray<RecipientOutcome> out) {
+    List<Target> targets = new ArrayList<>();
+    for (MxHost h : r.hosts()) {
+      for (String a : h.addresses()) {
+        if (targets.size() < options.getMaxAttempts()) {
+          targets.add(new Target(h.name(), a, h.port()));
+        }
+      }
+    }
+    Throttle throttle = destinations.computeIfAbsent(dest, d -> new Throttle(vertx, options.getDestinationConcurrency(),
+        options.getDestinationRate(), Math.max(1, options.getDestinationRate()), System::nanoTime));
+    return throttle.acquire()
+        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
+        .onComplete(ar -> throttle.release());
+  }
+
+  private PoolKey key(Target t) {
+    SmtpClientOptions c = options.getClient();
+    return new PoolKey(t.address(), t.port(), c.getTlsPolicy(), c.getUsername(), c.getLocalAddress());
+  }
+
+  /** Tries targets from {@code t} on; settles every recipient of {@code idx} before completing. */
+  private Future<Void> attempt(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+                               AtomicReferenceArray<RecipientOutcome> out, Throwable last) {
+    if (t >= targets.size()) {
+      Reply reply = failureReply(last, targets.isEmpty() ? "?" : targets.get(0).host());
+      for (int i : idx) {
+        settle(m, out, i, reply, null);
+      }
+      return Future.succeededFuture();
+    }
+    if (t > 0) {
+      failovers.incrementAndGet();
+    }
+    Target target = targets.get(t);
+    return pool.acquire(key(target), target.host()).transform(lar -> {
+      if (lar.failed()) {
+        return attempt(m, targets, t + 1, staleLeft, idx, out, lar.cause());
+      }
+      Lease lease = lar.result();
+      List<MailTransaction.Recipient> rcpts = new ArrayList<>(idx.size());
+      for (int i : idx) {
+        rcpts.add(m.recipients().get(i));
+      }
+      MailTransaction tx;
+      try {
+        tx = m.transaction(rcpts);
+      } catch (RuntimeException e) {
+        lease.release();
+        for (int i : idx) {
+          settle(m, out, i, Reply.of(554, "5.6.0", "Cannot open the content: " + e.getMessage()), null);
+        }
+        return Future.succeededFuture();
+      }
+      transactions.incrementAndGet();
+      return lease.session().send(tx).transform(sar -> {
+        if (sar.succeeded()) {
+          return settled(m, targets, t, staleLeft, idx, out, lease, sar.result());
+        }
+        Throwable e = sar.cause();
+        if (e instanceof SmtpConnectionException ce && ce.isStale() && staleLeft > 0) {
+          // The server dropped the idle session: not a failure, try again on a fresh one.
+          lease.discard();
+          staleRetries.incrementAndGet();
+          return attempt(m, targets, t, staleLeft - 1, idx, out, last);
+        }
+        if (e instanceof SmtpClientException sce && sce.phase().compareTo(SmtpClientException.Phase.MAIL) >= 0
+            && sce.phase() != SmtpClientException.Phase.QUIT) {
+          // The transaction itself was refused (a local check, MAIL or the content): every host would say the same.
+          lease.release();
+          for (int i : idx) {
+            settle(m, out, i, sce.reply(), target.host());
+          }
+          return Future.succeededFuture();
+        }
+        lease.discard();
+        return attempt(m, targets, t + 1, staleLeft, idx, out, e);
+      });
+    });
+  }
+
+  private Future<Void> settled(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+                               AtomicReferenceArray<RecipientOutcome> out, Lease lease, DeliveryResult r) {
+    Target target = targets.get(t);
+    Reply mail = r.mailReply();
+    if (!mail.isPositive()) {
+      if (mail.code() == 421) {
+        // The server is going away: another exchanger may take it.
+        lease.discard();
+        return attempt(m, targets, t + 1, staleLeft, idx, out, new SmtpClientException(SmtpClientException.Phase.MAIL,
+            null, mail));
+      }
+      lease.release();
+      for (int i : idx) {
+        settle(m, out, i, mail, target.host());
+      }
+      return Future.succeededFuture();
+    }
+    lease.release();
+    List<Integer> again = new ArrayList<>();
+    boolean accepted = false;
+    for (int k = 0; k < idx.size(); k++) {
+      DeliveryResult.RecipientResult rr = r.recipients().get(k);
+      Reply rcpt = rr.rcptReply();
+      if (accepted && rcpt.code() == 452 && (rcpt.enhanced() == null || "4.5.3".equals(rcpt.enhanced().toString()))) {
+        again.add(idx.get(k)); // too many recipients for one transaction: they go in the next
+        continue;
+      }
+      accepted |= rcpt.isPositive();
+      settle(m, out, idx.get(k), rr.finalReply(), target.host());
+    }
+    if (again.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return attempt(m, targets, t, staleLeft, again, out, null);
+  }
+
+  private void settle(MailMessage m, AtomicReferenceArray<RecipientOutcome> out, int i, Reply reply, String host) {
+    RecipientOutcome.Status status = reply.isPositive() ? RecipientOutcome.Status.DELIVERED
+        : reply.isTransient() ? RecipientOutcome.Status.DEFERRED : RecipientOutcome.Status.FAILED;
+    if (out.compareAndSet(i, null, new RecipientOutcome(m.recipients().get(i).path(), status, reply, host))) {
+      (status == RecipientOutcome.Status.DELIVERED ? delivered
+          : status == RecipientOutcome.Status.DEFERRED ? deferred : failed).incrementAndGet();
+    }
+  }
+
+  /** The reply for recipients no exchanger took: the server's when one answered, else a local 4.4.x. */
+  private static Reply failureReply(Throwable e, String where) {
+    if (e instanceof SmtpException se) {
+      return se.reply();
+    }
+    if (e instanceof SmtpConnectionException ce && ce.isTlsFailure()) {
+      return Reply.of(451, "4.7.5", "TLS with " + where + " failed: " + oneLine(ce.getMessage()));
+    }
+    if (e == null) {
+      return Reply.of(451, "4.4.4", "No mail exchanger to try for " + where);
+    }
+    return Reply.of(451, "4.4.1", "No mail exchanger took the message: " + oneLine(e.getMessage()));
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replace('\r', ' ').replace('\n', ' ');
+  }
+
+  @Override
+  public MailerMetrics metrics() {
+    PoolStats p = pool.stats();
+    return new MailerMetrics(messages.get(), transactions.get(), delivered.get(), deferred.get(), failed.get(),
+        p.opened(), p.reuseRatio(), staleRetries.get(), failovers.get());
+  }
+
+  /** The pool, for its statistics. */
+  public SessionPool pool() {
+    return pool;
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close().transform(x -> client.close()).transform(x -> resolver.close());
+  }
+}
