@@ -59,32 +59,38 @@ public final class Peer {
    * to it succeeds (within {@code timeoutSeconds}; the process is killed and the test fails otherwise).
    */
   public static Daemon daemon(List<String> command, int port, int timeoutSeconds) throws IOException, InterruptedException {
+    return daemon(command, "127.0.0.1", port, timeoutSeconds);
+  }
+
+  /** As {@link #daemon(List, int, int)}, for a server listening on {@code host} (another loopback address). */
+  public static Daemon daemon(List<String> command, String host, int port, int timeoutSeconds)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new java.io.File("/dev/null")).start();
     Daemon d = new Daemon(p, port);
     try {
-      awaitPort(port, timeoutSeconds, p::isAlive);
+      awaitPort(host, port, timeoutSeconds, p::isAlive);
     } catch (AssertionError e) {
       d.close();
-      throw new AssertionError(command.get(0) + " did not start listening on port " + port, e);
+      throw new AssertionError(command.get(0) + " did not start listening on " + host + ":" + port, e);
     }
     return d;
   }
 
   /** Returns once 127.0.0.1:{@code port} accepts a connection; fails after {@code timeoutSeconds}. */
   public static void awaitPort(int port, int timeoutSeconds) throws InterruptedException {
-    awaitPort(port, timeoutSeconds, () -> true);
+    awaitPort("127.0.0.1", port, timeoutSeconds, () -> true);
   }
 
-  private static void awaitPort(int port, int timeoutSeconds, java.util.function.BooleanSupplier alive)
+  private static void awaitPort(String host, int port, int timeoutSeconds, java.util.function.BooleanSupplier alive)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (true) {
       try (java.net.Socket probe = new java.net.Socket()) {
-        probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+        probe.connect(new java.net.InetSocketAddress(host, port), 200);
         return;
       } catch (IOException e) {
         if (System.nanoTime() > deadline || !alive.getAsBoolean()) {
-          throw new AssertionError("nothing listens on 127.0.0.1:" + port, e);
+          throw new AssertionError("nothing listens on " + host + ":" + port, e);
         }
         // Polling a port that is not open yet: nothing to wait on but time.
         Thread.sleep(20);

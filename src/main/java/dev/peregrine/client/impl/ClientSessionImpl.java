@@ -351,7 +351,8 @@ final class ClientSessionImpl implements ClientSession {
     Reply mail = rs.get(plan.mailIndex);
     if (reused && mail.code() == 421) {
       socket.close();
-      return Future.failedFuture(new SmtpConnectionException("stale session to " + host + ": " + mail, null, true, false));
+      return Future.failedFuture(new SmtpConnectionException("stale session to " + host + ": " + mail,
+          new SmtpClientException(Phase.MAIL, null, mail), true, false));
     }
     List<Reply> rcpts = rs.subList(plan.mailIndex + 1, plan.mailIndex + 1 + n);
     Reply contentReply = rs.size() > plan.mailIndex + 1 + n ? rs.get(plan.mailIndex + 1 + n) : null;

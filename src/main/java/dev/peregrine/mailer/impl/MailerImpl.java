@@ -294,13 +294,10 @@ public final class MailerImpl implements Mailer {
       }
       return Future.succeededFuture();
     }
-    if (t > 0) {
-      failovers.incrementAndGet();
-    }
     Target target = targets.get(t);
     return pool.acquire(key(target), target.host()).transform(lar -> {
       if (lar.failed()) {
-        return attempt(m, targets, t + 1, staleLeft, idx, out, lar.cause());
+        return failover(m, targets, t, staleLeft, idx, out, lar.cause());
       }
       Lease lease = lar.result();
       List<MailTransaction.Recipient> rcpts = new ArrayList<>(idx.size());
@@ -339,9 +336,18 @@ public final class MailerImpl implements Mailer {
           return Future.succeededFuture();
         }
         lease.discard();
-        return attempt(m, targets, t + 1, staleLeft, idx, out, e);
+        return failover(m, targets, t, staleLeft, idx, out, e);
       });
     });
+  }
+
+  /** The next address, when there is one (else {@link #attempt} settles the recipients as not taken). */
+  private Future<Void> failover(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+                                AtomicReferenceArray<RecipientOutcome> out, Throwable cause) {
+    if (t + 1 < targets.size()) {
+      failovers.incrementAndGet();
+    }
+    return attempt(m, targets, t + 1, staleLeft, idx, out, cause);
   }
 
   private Future<Void> settled(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
@@ -352,7 +358,7 @@ public final class MailerImpl implements Mailer {
       if (mail.code() == 421) {
         // The server is going away: another exchanger may take it.
         lease.discard();
-        return attempt(m, targets, t + 1, staleLeft, idx, out, new SmtpClientException(SmtpClientException.Phase.MAIL,
+        return failover(m, targets, t, staleLeft, idx, out, new SmtpClientException(SmtpClientException.Phase.MAIL,
             null, mail));
       }
       lease.release();
@@ -391,8 +397,10 @@ public final class MailerImpl implements Mailer {
 
   /** The reply for recipients no exchanger took: the server's when one answered, else a local 4.4.x. */
   private static Reply failureReply(Throwable e, String where) {
-    if (e instanceof SmtpException se) {
-      return se.reply();
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof SmtpException se) {
+        return se.reply(); // a server's reply (or a DNS answer) says it best
+      }
     }
     if (e instanceof SmtpConnectionException ce && ce.isTlsFailure()) {
       return Reply.of(451, "4.7.5", "TLS with " + where + " failed: " + oneLine(ce.getMessage()));

@@ -40,13 +40,15 @@ public final class SessionPoolImpl implements SessionPool {
     final List<Slot> slots = new ArrayList<>(4);
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     int connecting;
+    /** Sessions leaving (QUIT sent, socket not yet closed): they still count against the caps. */
+    int closing;
 
     Group(PoolKey key) {
       this.key = key;
     }
 
     int size() {
-      return slots.size() + connecting;
+      return slots.size() + connecting + closing;
     }
   }
 
@@ -128,6 +130,7 @@ public final class SessionPoolImpl implements SessionPool {
   private final LongSupplier clock;
   private final Map<PoolKey, Group> groups = new HashMap<>();
   private final Map<String, Integer> perHost = new HashMap<>();
+  private final Map<String, Integer> closingPerHost = new HashMap<>();
   private final Map<String, Integer> peakPerHost = new LinkedHashMap<>();
   private final Map<String, Long> downUntil = new HashMap<>();
   private final Map<String, Throwable> downCause = new HashMap<>();
@@ -256,7 +259,16 @@ public final class SessionPoolImpl implements SessionPool {
     return true;
   }
 
+  /**
+   * Starts closing the least recently used idle session (of {@code address}, or of any host when null) to
+   * make room; the room appears when it has closed. False: there is no room now.
+   */
   private boolean evictIdle(String address, List<Runnable> after) {
+    int closingNow = address == null ? closingPerHost.values().stream().mapToInt(Integer::intValue).sum()
+        : closingPerHost.getOrDefault(address, 0);
+    if (closingNow > 0) {
+      return false; // room is on its way
+    }
     Slot oldest = null;
     for (Group g : groups.values()) {
       if (address != null && !g.key.address().equals(address)) {
@@ -268,13 +280,11 @@ public final class SessionPoolImpl implements SessionPool {
         }
       }
     }
-    if (oldest == null) {
-      return false;
+    if (oldest != null) {
+      oldest.group.slots.remove(oldest);
+      dropped(oldest, after);
     }
-    oldest.group.slots.remove(oldest);
-    dropped(oldest, after);
-    return perHost.getOrDefault(address == null ? oldest.group.key.address() : address, 0) < options.getMaxPerHost()
-        && total < options.getMaxTotal();
+    return false;
   }
 
   private void lease(Slot s, Waiter w, List<Runnable> after) {
@@ -296,18 +306,32 @@ public final class SessionPoolImpl implements SessionPool {
     });
   }
 
-  /** A slot left the pool: its counts go, its session ends (QUIT when still open). */
+  /**
+   * A slot left the pool: its session ends (QUIT when still open), and only once its socket is closed do
+   * its counts go, so that the caps bound real connections, not just pooled ones.
+   */
   private void dropped(Slot s, List<Runnable> after) {
     s.retiring = true;
-    String address = s.group.key.address();
-    perHost.merge(address, -1, Integer::sum);
-    total--;
+    s.group.closing++;
+    closingPerHost.merge(s.group.key.address(), 1, Integer::sum);
     closedCount++;
     after.add(() -> {
-      if (s.session.isOpen()) {
-        s.session.quit().onFailure(e -> s.session.close());
-      }
+      Future<Void> end = s.session.isOpen() ? s.session.quit().recover(e -> s.session.close()) : s.session.close();
+      end.onComplete(ar -> closed(s));
     });
+  }
+
+  private void closed(Slot s) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      String address = s.group.key.address();
+      s.group.closing--;
+      closingPerHost.merge(address, -1, Integer::sum);
+      perHost.merge(address, -1, Integer::sum);
+      total--;
+      serveWaiters(clock.getAsLong(), after);
+    }
+    run(after);
   }
 
   private void connect(Group g, Waiter w) {
@@ -361,17 +385,22 @@ public final class SessionPoolImpl implements SessionPool {
     downUntil.put(address, now + options.getHostDownBackoff().toNanos());
     downCause.put(address, cause);
     for (Group g : groups.values()) {
-      if (g.key.address().equals(address) && g.size() == 0) {
-        Waiter w;
-        while ((w = g.waiters.poll()) != null) {
-          if (w.timer >= 0) {
-            vertx.cancelTimer(w.timer);
-          }
-          Promise<Lease> p = w.promise;
-          HostDownException e = new HostDownException(address, options.getHostDownBackoff().toMillis(), cause);
-          after.add(() -> p.tryFail(e));
-        }
+      if (g.key.address().equals(address) && g.slots.isEmpty() && g.connecting == 0) {
+        failWaiters(g, options.getHostDownBackoff().toMillis(), cause, after);
       }
+    }
+  }
+
+  /** The address is down and nothing of this key is open or opening: its waiters would wait in vain. */
+  private void failWaiters(Group g, long retryInMillis, Throwable cause, List<Runnable> after) {
+    Waiter w;
+    while ((w = g.waiters.poll()) != null) {
+      if (w.timer >= 0) {
+        vertx.cancelTimer(w.timer);
+      }
+      Promise<Lease> p = w.promise;
+      HostDownException e = new HostDownException(g.key.address(), retryInMillis, cause);
+      after.add(() -> p.tryFail(e));
     }
   }
 
@@ -405,7 +434,8 @@ public final class SessionPoolImpl implements SessionPool {
     for (Group g : groups.values()) {
       while (!g.waiters.isEmpty()) {
         Long down = downUntil.get(g.key.address());
-        if (down != null && now - down < 0 && g.slots.isEmpty()) {
+        if (down != null && now - down < 0 && g.slots.isEmpty() && g.connecting == 0) {
+          failWaiters(g, (down - now) / 1_000_000, downCause.get(g.key.address()), after);
           break;
         }
         Waiter w = g.waiters.peek();
@@ -455,16 +485,11 @@ public final class SessionPoolImpl implements SessionPool {
 
   @Override
   public synchronized PoolStats stats() {
-    return new PoolStats(opened, connectFailures, leases, reusedLeases, closedCount, total - connectingCount(),
-        Map.copyOf(peakPerHost));
-  }
-
-  private int connectingCount() {
-    int n = 0;
+    int open = 0;
     for (Group g : groups.values()) {
-      n += g.connecting;
+      open += g.slots.size();
     }
-    return n;
+    return new PoolStats(opened, connectFailures, leases, reusedLeases, closedCount, open, Map.copyOf(peakPerHost));
   }
 
   @Override
