@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
  * round-trip time on loopback: a round trip through it costs {@code 2 × delay} more than a direct one, the
  * same for every client. Bytes keep their order; a full write queue on one side pauses the other side.
  *
- * <p>Usage: {@code DelayProxy LISTEN_PORT TARGET_HOST TARGET_PORT ONE_WAY_DELAY_MS} (listens on 127.0.0.1;
- * prints {@code listening <port>} once ready; port 0 picks a free one). Runs until killed.
+ * <p>Usage: {@code DelayProxy LISTEN_PORT TARGET_HOST TARGET_PORT ONE_WAY_DELAY_MS [LISTEN_HOST]} (listens on
+ * LISTEN_HOST, default 127.0.0.1; prints {@code listening <port>} once ready; port 0 picks a free one). Runs
+ * until killed.
  */
 public final class DelayProxy {
 
@@ -28,8 +29,9 @@ public final class DelayProxy {
     String targetHost = args[1];
     int targetPort = Integer.parseInt(args[2]);
     long delayMs = Long.parseLong(args[3]);
+    String listenHost = args.length > 4 ? args[4] : "127.0.0.1";
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
-    NetServer server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(listenPort)
+    NetServer server = vertx.createNetServer(new NetServerOptions().setHost(listenHost).setPort(listenPort)
         .setTcpNoDelay(true));
     var client = vertx.createNetClient(new io.vertx.core.net.NetClientOptions().setTcpNoDelay(true));
     server.connectHandler(in -> {
