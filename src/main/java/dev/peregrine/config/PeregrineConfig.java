@@ -133,4 +133,19 @@ public final class PeregrineConfig {
     }
     return raw;
   }
+
+  /**
+   * The {@code mailer} section as {@link dev.peregrine.mailer.MailerOptions}, its client waiting as
+   * {@code protocol.timeouts} say unless {@code mailer.client.timeouts} is given.
+   */
+  public static dev.peregrine.mailer.MailerOptions mailer(JsonObject config) {
+    JsonObject mailer = config.getJsonObject("mailer", new JsonObject()).copy();
+    JsonObject client = mailer.getJsonObject("client", new JsonObject());
+    JsonObject protocol = config.getJsonObject("protocol", new JsonObject());
+    if (!client.containsKey("timeouts") && protocol.containsKey("timeouts")) {
+      client.put("timeouts", protocol.getJsonObject("timeouts"));
+    }
+    mailer.put("client", client);
+    return new dev.peregrine.mailer.MailerOptions(mailer);
+  }
 }

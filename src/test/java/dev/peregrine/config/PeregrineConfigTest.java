@@ -65,7 +65,27 @@ class PeregrineConfigTest {
       assertThat(t.get(Timeouts.Phase.RCPT)).isEqualTo(Duration.ofSeconds(30));
       assertThat(t.get(Timeouts.Phase.DATA_END)).isEqualTo(Duration.ofMinutes(15));
       assertThat(t.get(Timeouts.Phase.MAIL)).isEqualTo(Duration.ofMinutes(5));
-      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "maildir");
+      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "maildir", "mailer");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void theMailerSectionBecomesMailerOptionsAndTakesTheEnvironment(VertxTestContext ctx) {
+    JsonObject env = new JsonObject().put("PEREGRINE_MAILER_POOL_MAX_PER_KEY", "3")
+        .put("PEREGRINE_MAILER_DNS_SERVERS", "127.0.0.1:5353,127.0.0.2")
+        .put("PEREGRINE_MAILER_CLIENT_TLS_POLICY", "required")
+        .put("PEREGRINE_PROTOCOL_TIMEOUTS_RCPT", "45s");
+    PeregrineConfig.load(vertx, null, env).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
+      dev.peregrine.mailer.MailerOptions m = PeregrineConfig.mailer(cfg);
+      assertThat(m.getPool().getMaxPerKey()).isEqualTo(3);
+      assertThat(m.getPool().getMaxMessagesPerSession()).isEqualTo(100);
+      assertThat(m.getDns().getServers()).containsExactly("127.0.0.1:5353", "127.0.0.2");
+      assertThat(m.getDns().getMaxTtl()).isEqualTo(java.time.Duration.ofHours(24));
+      assertThat(m.getClient().getTlsPolicy()).isEqualTo(dev.peregrine.client.TlsPolicy.REQUIRED);
+      assertThat(m.getClient().getTimeouts().get(Timeouts.Phase.RCPT)).isEqualTo(java.time.Duration.ofSeconds(45));
+      assertThat(m.getMaxRecipientsPerTransaction()).isEqualTo(100);
+      assertThat(new dev.peregrine.mailer.MailerOptions(m.toJson()).toJson()).isEqualTo(m.toJson());
       ctx.completeNow();
     })));
   }
