@@ -37,6 +37,10 @@ final class ScriptedServer {
     ScriptedServer s = new ScriptedServer(steps);
     NetServer server = vertx.createNetServer();
     server.connectHandler(so -> {
+      // One read per arrival: Netty's default buffer adapts down to 64 octets after small reads, and would
+      // then split a single write of 65 octets or more into several reads.
+      ((io.vertx.core.internal.net.NetSocketInternal) so).channelHandlerContext().channel().config()
+          .setRecvByteBufAllocator(new io.netty.channel.FixedRecvByteBufAllocator(64 * 1024));
       so.write(latin1(greeting));
       Buffer[] pending = {Buffer.buffer()};
       int[] reads = {0};
