@@ -2,18 +2,19 @@ package dev.peregrine.pool;
 
 import dev.peregrine.client.SmtpConnectionException;
 
-/** The host refused or timed out a connection recently and is not tried again until its back-off ends. */
+/** The host (address and port) refused or timed out a connection recently; not tried again until its back-off ends. */
 public class HostDownException extends SmtpConnectionException {
 
-  private final String address;
+  private final String endpoint;
 
-  public HostDownException(String address, long retryInMillis, Throwable cause) {
-    super(address + " is marked down after a failed connection; next try in " + retryInMillis + " ms", cause, false,
+  public HostDownException(String endpoint, long retryInMillis, Throwable cause) {
+    super(endpoint + " is marked down after a failed connection; next try in " + retryInMillis + " ms", cause, false,
         false);
-    this.address = address;
+    this.endpoint = endpoint;
   }
 
-  public String address() {
-    return address;
+  /** {@code address:port} ({@code [v6]:port}). */
+  public String endpoint() {
+    return endpoint;
   }
 }

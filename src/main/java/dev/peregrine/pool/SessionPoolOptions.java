@@ -18,7 +18,7 @@ import java.time.Duration;
  *   <li>{@code pipeline-depth} (2): transactions queued on one session at once, so that the end of one
  *       message and the next one's commands share a write; 1 = one at a time.</li>
  *   <li>{@code max-waiters} (1,000 per key) and {@code wait-timeout} (60 s): callers queued for a session.</li>
- *   <li>{@code host-down-backoff} (60 s): how long an address that refused or timed out a connection is
+ *   <li>{@code host-down-backoff} (60 s): how long an address and port that refused or timed out a connection is
  *       not tried again.</li>
  * </ul>
  */

@@ -226,12 +226,24 @@ class SessionPoolIT {
     assertThat(first).isInstanceOf(dev.peregrine.client.SmtpConnectionException.class);
     assertThat(connects.get()).isEqualTo(1);
     Throwable fast = failure(pool.acquire(key(closed), "mx.test"));
-    assertThat(fast).isInstanceOf(HostDownException.class).hasMessageContaining("127.0.0.1");
+    assertThat(fast).isInstanceOf(HostDownException.class).hasMessageContaining("127.0.0.1:" + closed);
     assertThat(connects.get()).as("refused without a new attempt").isEqualTo(1);
     clock.addAndGet(Duration.ofSeconds(31).toNanos());
     assertThat(failure(pool.acquire(key(closed), "mx.test"))).isNotInstanceOf(HostDownException.class);
     assertThat(connects.get()).isEqualTo(2);
     assertThat(pool.stats().connectFailures()).isEqualTo(2);
+  }
+
+  @Test
+  void aDownEndpointLeavesOtherPortsOfTheAddressAlone() throws Exception {
+    pool(new SessionPoolOptions().setHostDownBackoff(Duration.ofSeconds(30)));
+    Lease open = await(pool.acquire(key(), "mx.test"));
+    open.release();
+    int closed = Peer.freePort();
+    failure(pool.acquire(key(closed), "mx.test")); // 127.0.0.1:closed is down now, 127.0.0.1:port is not
+    Lease again = await(pool.acquire(key(), "mx.test"));
+    assertThat(again.session()).isSameAs(open.session());
+    again.release();
   }
 
   @Test

@@ -168,13 +168,14 @@ public final class SessionPoolImpl implements SessionPool {
         after.add(() -> promise.tryFail(new IllegalStateException("the session pool is closed")));
       } else {
         long now = clock.getAsLong();
-        Long down = downUntil.get(key.address());
-        if (down != null && now - down < 0) {
-          HostDownException e = new HostDownException(key.address(), (down - now) / 1_000_000, downCause.get(key.address()));
-          after.add(() -> promise.tryFail(e));
-        } else {
-          Group g = groups.computeIfAbsent(key, Group::new);
-          if (!place(g, w, now, after)) {
+        Group g = groups.computeIfAbsent(key, Group::new);
+        if (!place(g, w, now, after)) {
+          Long down = downUntil.get(endpoint(key));
+          if (down != null && now - down < 0 && g.slots.isEmpty() && g.connecting == 0) {
+            // Marked down and nothing open to wait for: refuse at once.
+            HostDownException e = new HostDownException(endpoint(key), (down - now) / 1_000_000, downCause.get(endpoint(key)));
+            after.add(() -> promise.tryFail(e));
+          } else {
             if (g.waiters.size() >= options.getMaxWaiters()) {
               after.add(() -> promise.tryFail(new PoolExhaustedException(
                   "already " + g.waiters.size() + " callers waiting for a session to " + key)));
@@ -224,7 +225,9 @@ public final class SessionPoolImpl implements SessionPool {
       lease(idle, w, after);
       return true;
     }
-    if (g.size() < options.getMaxPerKey() && makeRoom(g.key.address(), after)) {
+    Long down = downUntil.get(endpoint(g.key));
+    boolean mayConnect = down == null || now - down >= 0; // sessions already open still serve while it is down
+    if (mayConnect && g.size() < options.getMaxPerKey() && makeRoom(g.key.address(), after)) {
       g.connecting++;
       perHost.merge(g.key.address(), 1, Integer::sum);
       total++;
@@ -363,7 +366,7 @@ public final class SessionPoolImpl implements SessionPool {
         Throwable cause = ar.cause();
         after.add(() -> w.promise.tryFail(cause));
         if (cause instanceof SmtpConnectionException ce && !ce.isTlsFailure() && !ce.isStale()) {
-          markDown(g.key.address(), cause, now, after);
+          markDown(endpoint(g.key), cause, now, after);
         }
       } else if (closed) {
         after.add(() -> ar.result().close());
@@ -381,17 +384,22 @@ public final class SessionPoolImpl implements SessionPool {
   }
 
   /** Refuses the address for the back-off interval, and fails those waiting for it with no session to wait on. */
-  private void markDown(String address, Throwable cause, long now, List<Runnable> after) {
-    downUntil.put(address, now + options.getHostDownBackoff().toNanos());
-    downCause.put(address, cause);
+  private void markDown(String endpoint, Throwable cause, long now, List<Runnable> after) {
+    downUntil.put(endpoint, now + options.getHostDownBackoff().toNanos());
+    downCause.put(endpoint, cause);
     for (Group g : groups.values()) {
-      if (g.key.address().equals(address) && g.slots.isEmpty() && g.connecting == 0) {
+      if (endpoint(g.key).equals(endpoint) && g.slots.isEmpty() && g.connecting == 0) {
         failWaiters(g, options.getHostDownBackoff().toMillis(), cause, after);
       }
     }
   }
 
   /** The address is down and nothing of this key is open or opening: its waiters would wait in vain. */
+  /** What is marked down: an address and port (a host may refuse on one port and serve on another). */
+  private static String endpoint(PoolKey key) {
+    return key.address().indexOf(':') >= 0 ? "[" + key.address() + "]:" + key.port() : key.address() + ":" + key.port();
+  }
+
   private void failWaiters(Group g, long retryInMillis, Throwable cause, List<Runnable> after) {
     Waiter w;
     while ((w = g.waiters.poll()) != null) {
@@ -399,7 +407,7 @@ public final class SessionPoolImpl implements SessionPool {
         vertx.cancelTimer(w.timer);
       }
       Promise<Lease> p = w.promise;
-      HostDownException e = new HostDownException(g.key.address(), retryInMillis, cause);
+      HostDownException e = new HostDownException(endpoint(g.key), retryInMillis, cause);
       after.add(() -> p.tryFail(e));
     }
   }
@@ -433,9 +441,9 @@ public final class SessionPoolImpl implements SessionPool {
     }
     for (Group g : groups.values()) {
       while (!g.waiters.isEmpty()) {
-        Long down = downUntil.get(g.key.address());
+        Long down = downUntil.get(endpoint(g.key));
         if (down != null && now - down < 0 && g.slots.isEmpty() && g.connecting == 0) {
-          failWaiters(g, (down - now) / 1_000_000, downCause.get(g.key.address()), after);
+          failWaiters(g, (down - now) / 1_000_000, downCause.get(endpoint(g.key)), after);
           break;
         }
         Waiter w = g.waiters.peek();
