@@ -249,6 +249,20 @@ class MxResolverIT {
   }
 
   @Test
+  void expiredAnswersAreForgottenNowAndThen() {
+    DnsMxResolver r = (DnsMxResolver) resolver(options().setNegativeTtl(Duration.ofSeconds(1)));
+    for (int i = 0; i < 4000; i++) {
+      failure("gone" + i + ".test");
+    }
+    assertThat(r.cached()).isEqualTo(4000);
+    clock.addAndGet(Duration.ofSeconds(2).toNanos());
+    for (int i = 0; i < 200; i++) {
+      failure("again" + i + ".test");
+    }
+    assertThat(r.cached()).as("the 4,000 expired answers were swept; the 200 new ones stay").isEqualTo(200);
+  }
+
+  @Test
   void concurrentLookupsOfOneDomainShareOneQuery() throws Exception {
     dns.mx("k.test", 300, 10, "mx.k.test").a("mx.k.test", 300, "127.0.0.2");
     resolver(options());

@@ -250,6 +250,7 @@ class MailerIT {
       assertThat(f.await(30, TimeUnit.SECONDS).allDelivered()).isTrue();
     }
     assertThat(mx.connections.get()).isLessThanOrEqualTo(4);
+    assertThat(((dev.peregrine.mailer.impl.MailerImpl) mailer).throttles()).as("idle throttles are forgotten").isZero();
     MailerMetrics m = mailer.metrics();
     assertThat(m.sessionsOpened()).isLessThanOrEqualTo(4);
     assertThat(m.reuseRatio()).isGreaterThan(0.98);

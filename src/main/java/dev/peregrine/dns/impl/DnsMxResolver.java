@@ -61,6 +61,7 @@ public final class DnsMxResolver implements MxResolver {
   private final RandomGenerator random;
   private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
   private final AtomicLong queries = new AtomicLong();
+  private final AtomicLong calls = new AtomicLong();
 
   public DnsMxResolver(Vertx vertx, MxResolverOptions options) {
     this(vertx, options, System::nanoTime, RandomGenerator.of("L64X128MixRandom"));
@@ -82,6 +83,11 @@ public final class DnsMxResolver implements MxResolver {
     }
   }
 
+  /** Answers held in the cache now (expired ones included until the next sweep). */
+  public int cached() {
+    return cache.size();
+  }
+
   @Override
   public long queries() {
     return queries.get();
@@ -100,6 +106,10 @@ public final class DnsMxResolver implements MxResolver {
       return onCallerContext(literal(d));
     }
     long now = nanoClock.getAsLong();
+    if ((calls.incrementAndGet() & 4095) == 0) {
+      // Now and then, forget expired answers, so that a sender to many domains does not keep them all.
+      cache.values().removeIf(old -> now - old.expiresAt >= 0);
+    }
     Entry e = cache.get(d);
     if (e == null || now - e.expiresAt >= 0) {
       Promise<MxResolution> promise = Promise.promise();

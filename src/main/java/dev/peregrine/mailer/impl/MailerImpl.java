@@ -86,12 +86,32 @@ public final class MailerImpl implements Mailer {
     if (options.getConnectionsPerMinute() == 0) {
       return client.connect(key.address(), key.port(), serverName);
     }
-    Throttle rate = connectionRates.computeIfAbsent(key.address(), a -> new Throttle(vertx, Integer.MAX_VALUE,
+    Throttle rate = hold(connectionRates, key.address(), () -> new Throttle(vertx, Integer.MAX_VALUE,
         options.getConnectionsPerMinute() / 60.0, Math.max(1, options.getConnectionsPerMinute() / 60.0),
         System::nanoTime));
     return rate.acquire().compose(v -> {
-      rate.release(); // a rate, not a concurrency limit
+      let(connectionRates, key.address(), rate); // a rate, not a concurrency limit
       return client.connect(key.address(), key.port(), serverName);
+    }); // acquire never fails
+  }
+
+  /** The throttle of {@code key}, counted as held until {@link #let}: an idle one is forgotten, so maps stay small. */
+  private static Throttle hold(Map<String, Throttle> map, String key, java.util.function.Supplier<Throttle> create) {
+    return map.compute(key, (k, t) -> {
+      Throttle held = t == null ? create.get() : t;
+      held.users++;
+      return held;
+    });
+  }
+
+  private static void let(Map<String, Throttle> map, String key, Throttle t) {
+    t.release();
+    map.computeIfPresent(key, (k, cur) -> {
+      if (cur != t) {
+        return cur;
+      }
+      cur.users--;
+      return cur.users == 0 && cur.idle() ? null : cur;
     });
   }
 
@@ -272,11 +292,11 @@ public final class MailerImpl implements Mailer {
         }
       }
     }
-    Throttle throttle = destinations.computeIfAbsent(dest, d -> new Throttle(vertx, options.getDestinationConcurrency(),
+    Throttle throttle = hold(destinations, dest, () -> new Throttle(vertx, options.getDestinationConcurrency(),
         options.getDestinationRate(), Math.max(1, options.getDestinationRate()), System::nanoTime));
     return throttle.acquire()
-        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
-        .onComplete(ar -> throttle.release());
+        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null)
+            .onComplete(ar -> let(destinations, dest, throttle)));
   }
 
   private PoolKey key(Target t) {
@@ -420,6 +440,11 @@ public final class MailerImpl implements Mailer {
     PoolStats p = pool.stats();
     return new MailerMetrics(messages.get(), transactions.get(), delivered.get(), deferred.get(), failed.get(),
         p.opened(), p.reuseRatio(), staleRetries.get(), failovers.get());
+  }
+
+  /** Throttles held now (per destination and per address): idle ones are forgotten. */
+  public int throttles() {
+    return destinations.size() + connectionRates.size();
   }
 
   /** The pool, for its statistics. */

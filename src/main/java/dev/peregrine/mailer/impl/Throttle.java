@@ -27,6 +27,8 @@ final class Throttle {
   private double tokens;
   private long refilledAt;
   private boolean timerSet;
+  /** Holders between {@link MailerImpl}'s lookup and release; changed only inside the map's compute. */
+  int users;
 
   Throttle(Vertx vertx, int maxConcurrent, double ratePerSecond, double burst, LongSupplier clock) {
     this.vertx = vertx;
@@ -57,6 +59,18 @@ final class Throttle {
 
   synchronized int active() {
     return active;
+  }
+
+  /** Nothing running or waiting, and a full bucket: forgetting it now changes no limit. */
+  synchronized boolean idle() {
+    if (active > 0 || !queue.isEmpty()) {
+      return false;
+    }
+    if (ratePerNano <= 0) {
+      return true;
+    }
+    long now = clock.getAsLong();
+    return tokens + (now - refilledAt) * ratePerNano >= burst;
   }
 
   private void drain() {
