@@ -52,9 +52,12 @@ public final class DotStuffer {
     return new DotStuffer(false);
   }
 
-  /** The worst-case output size for {@code length} input octets (every octet doubled, plus a held CR). */
+  /**
+   * The room {@link #encode(byte[], int, int, byte[], int)} needs for {@code length} input octets: every octet
+   * doubled, the LF owed to a CR that ended the previous chunk, and the encoder's slack for one line end.
+   */
   public static int maxEncodedLength(int length) {
-    return 2 * length + 2;
+    return 2 * length + 4;
   }
 
   /** Encodes a chunk; returns {@code chunk} itself when nothing in it had to change. */
@@ -99,6 +102,7 @@ public final class DotStuffer {
    * and copies the unchanged prefix: unchanged chunks cost one scan.
    */
   private void stuff(byte[] a, int off, int end, byte[] d, int dOff) {
+    byte[] callers = d;
     int w = dOff;
     int i = off;
     boolean atStart = lineStart;
@@ -131,6 +135,9 @@ public final class DotStuffer {
         // Room for the doubled dot, the run and a CRLF. A caller's array is big enough by contract; ours
         // starts near the input size and grows, since most content needs few insertions.
         int need = w + (p - i) + 3;
+        if (need > d.length && d == callers) {
+          throw new IllegalArgumentException("the destination array is smaller than maxEncodedLength(" + (end - off) + ")");
+        }
         if (need > d.length) {
           d = Arrays.copyOf(d, Math.max(need + (end - p) + 16, d.length + (d.length >>> 1)));
         }

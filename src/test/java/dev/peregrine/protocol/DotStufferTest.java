@@ -83,6 +83,44 @@ class DotStufferTest {
     assertThat(s.encode(input, 0, input.length, dst, 0)).isLessThanOrEqualTo(dst.length);
   }
 
+  /**
+   * The Buffer API (copying into its own array once a change is needed, growing it) and the array API (into
+   * the caller's array of maxEncodedLength) must agree on any input and split. This found the array API
+   * writing past a bound of 2n+2 after a chunk that ended with CR.
+   */
+  @Test
+  void theBufferApiAgreesWithTheArrayApiOnRandomContentAndSplits() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(20261204);
+    byte[] alphabet = bytes("ab.\r\n");
+    for (int round = 0; round < 3000; round++) {
+      byte[] input = new byte[random.nextInt(0, 80)];
+      for (int k = 0; k < input.length; k++) {
+        input[k] = alphabet[random.nextInt(alphabet.length)];
+      }
+      for (boolean dots : new boolean[] {true, false}) {
+        DotStuffer viaBuffers = dots ? new DotStuffer() : DotStuffer.lineEndingsOnly();
+        DotStuffer viaArrays = dots ? new DotStuffer() : DotStuffer.lineEndingsOnly();
+        Buffer got = Buffer.buffer();
+        Buffer want = Buffer.buffer();
+        int at = 0;
+        while (at < input.length) {
+          int n = random.nextInt(1, input.length - at + 1);
+          byte[] part = java.util.Arrays.copyOfRange(input, at, at + n);
+          got.appendBuffer(viaBuffers.encode(Buffer.buffer(part)));
+          byte[] dst = new byte[DotStuffer.maxEncodedLength(n)];
+          want.appendBytes(dst, 0, viaArrays.encode(part, 0, n, dst, 0));
+          at += n;
+        }
+        got.appendBuffer(viaBuffers.finish());
+        want.appendBuffer(viaArrays.finish());
+        assertThat(show(got.toString(StandardCharsets.ISO_8859_1)))
+            .as("dots=" + dots + " input=" + show(new String(input, StandardCharsets.ISO_8859_1)))
+            .isEqualTo(show(want.toString(StandardCharsets.ISO_8859_1)));
+        assertThat(viaBuffers.written()).isEqualTo(got.length());
+      }
+    }
+  }
+
   static String unescape(String s) {
     return s.replace("\\r", "\r").replace("\\n", "\n");
   }

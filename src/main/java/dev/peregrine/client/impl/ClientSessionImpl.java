@@ -20,6 +20,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.streams.ReadStream;
 
@@ -198,10 +200,31 @@ final class ClientSessionImpl implements ClientSession {
   private void flush() {
     List<Buffer> parts = outbox;
     outbox = null;
-    if (parts != null && !parts.isEmpty() && open) {
-      // The parts are not copied: one composite buffer, one gathering write.
-      socket.write(dev.peregrine.protocol.impl.Bytes.concat(parts));
+    if (parts == null || parts.isEmpty() || !open) {
+      return;
     }
+    int total = 0;
+    for (Buffer b : parts) {
+      total += b.length();
+    }
+    if (total <= 16 * 1024) {
+      socket.write(dev.peregrine.protocol.impl.Bytes.concat(parts));
+      return;
+    }
+    // A large write (message content): copied once, into one pooled direct buffer that the channel
+    // releases after the write. Handing Netty a composite of heap buffers costs a merged heap copy and then
+    // a direct copy, both allocated per message.
+    NetSocketInternal internal = (NetSocketInternal) socket;
+    io.netty.buffer.ByteBuf direct = internal.channelHandlerContext().alloc().directBuffer(total);
+    for (Buffer b : parts) {
+      io.netty.buffer.ByteBuf src = ((BufferInternal) b).getByteBuf();
+      int n = src.readableBytes();
+      // Driven by the source: a composite copies component by component (as the destination's writeBytes
+      // would first merge it into a new heap buffer).
+      src.getBytes(src.readerIndex(), direct, direct.writerIndex(), n);
+      direct.writerIndex(direct.writerIndex() + n);
+    }
+    internal.writeMessage(direct);
   }
 
   /** Writes one command and awaits its reply. */
