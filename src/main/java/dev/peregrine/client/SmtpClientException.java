@@ -16,7 +16,12 @@ public class SmtpClientException extends SmtpException {
   private final String command;
 
   public SmtpClientException(Phase phase, String command, Reply reply) {
-    super(reply);
+    this(phase, command, reply, null);
+  }
+
+  /** With the local failure behind a reply made locally. */
+  public SmtpClientException(Phase phase, String command, Reply reply, Throwable cause) {
+    super(reply, cause);
     this.phase = phase;
     this.command = command;
   }

@@ -296,6 +296,25 @@ class MxResolverIT {
   }
 
   @Test
+  void aPartialAnswerIsUsedButNotCached() {
+    dns.mx("part.test", 300, 10, "sick.part.test").mx("part.test", 300, 20, "ok.part.test")
+        .servfail("sick.part.test").a("ok.part.test", 300, "127.0.0.2");
+    resolver(options());
+    assertThat(names(resolve("part.test"))).containsExactly("ok.part.test");
+    assertThat(names(resolve("part.test"))).containsExactly("ok.part.test");
+    assertThat(dns.queries("part.test", DnsFixture.MX)).as("asked again: the primary may be back").isEqualTo(2);
+  }
+
+  @Test
+  void routeKeysAreMatchedAsLookupsAreAndASmarthostTakesLiteralsToo() {
+    resolver(options().addRoute("Relay.Test.", "[127.0.0.8]:2600").addRoute("*", "[127.0.0.9]:2601"));
+    assertThat(resolve("relay.test").hosts().get(0).port()).isEqualTo(2600);
+    MxResolution literal = resolve("[127.0.0.5]");
+    assertThat(literal.source()).isEqualTo(MxResolution.Source.ROUTE);
+    assertThat(literal.hosts().get(0).port()).isEqualTo(2601);
+  }
+
+  @Test
   void addressLiteralsNeedNoDns() {
     resolver(options());
     assertThat(resolve("[127.0.0.5]").hosts()).containsExactly(new MxHost("127.0.0.5", 0, 2525, List.of("127.0.0.5")));

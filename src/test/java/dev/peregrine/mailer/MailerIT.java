@@ -256,6 +256,119 @@ class MailerIT {
     assertThat(m.reuseRatio()).isGreaterThan(0.98);
   }
 
+  @Test
+  void aLongQueueBehindADownHostEndsWithoutDeepStacks() throws Exception {
+    dns.mx("down.test", 300, 10, "mx.down.test").a("mx.down.test", 300, "127.0.0.4");
+    mailer(options().setDestinationConcurrency(1).setMaxInFlight(5000));
+    List<Future<MailResult>> all = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      all.add(mailer.send(message("u" + i + "@down.test")));
+    }
+    for (Future<MailResult> f : all) {
+      RecipientOutcome o = f.await(60, TimeUnit.SECONDS).recipients().get(0);
+      assertThat(o.status()).isEqualTo(RecipientOutcome.Status.DEFERRED);
+      assertThat(o.reply().enhanced()).hasToString("4.4.1");
+    }
+  }
+
+  @Test
+  void domainsThatRankTheSameHostsDifferentlyEachGoToTheirOwnPrimary() throws Exception {
+    dns.mx("p.test", 300, 10, "a.mx.test").mx("p.test", 300, 20, "b.mx.test")
+        .mx("q.test", 300, 10, "b.mx.test").mx("q.test", 300, 20, "a.mx.test")
+        .a("a.mx.test", 300, "127.0.0.2").a("b.mx.test", 300, "127.0.0.3");
+    Recording a = server("127.0.0.2");
+    Recording b = server("127.0.0.3");
+    mailer(options());
+    MailResult r = send(message("x@p.test", "y@q.test"));
+    assertThat(r.allDelivered()).isTrue();
+    assertThat(a.transactions).containsExactly(List.of("<x@p.test>"));
+    assertThat(b.transactions).containsExactly(List.of("<y@q.test>"));
+  }
+
+  @Test
+  void aContentSourceThatFailsDefersWithoutFailover() throws Exception {
+    dns.mx("c.test", 300, 10, "one.c.test").mx("c.test", 300, 20, "two.c.test")
+        .a("one.c.test", 300, "127.0.0.2").a("two.c.test", 300, "127.0.0.3");
+    server("127.0.0.2");
+    Recording two = server("127.0.0.3");
+    mailer(options());
+    MailMessage broken = MailMessage.streamed("s@origin.test", List.of("r@c.test"), () -> new FailingStream(vertx));
+    RecipientOutcome o = send(broken).recipients().get(0);
+    assertThat(o.status()).isEqualTo(RecipientOutcome.Status.DEFERRED);
+    assertThat(o.reply().enhanced()).hasToString("4.3.0");
+    assertThat(o.reply().text()).contains("disk gone");
+    assertThat(mailer.metrics().failovers()).isZero();
+    assertThat(two.connections.get()).isZero();
+  }
+
+  @Test
+  void aServerWithoutAnExtensionTheMessageNeedsIsSkippedForOneWithIt() throws Exception {
+    dns.mx("e.test", 300, 10, "old.e.test").mx("e.test", 300, 20, "new.e.test")
+        .a("old.e.test", 300, "127.0.0.2").a("new.e.test", 300, "127.0.0.3");
+    Recording old = server("127.0.0.2", new SmtpServerOptions().setEightBitMime(false).setBinaryMime(false)
+        .setChunking(false));
+    Recording current = server("127.0.0.3");
+    mailer(options());
+    MailMessage eightBit = MailMessage.of("s@origin.test", List.of("r@e.test"),
+        Buffer.buffer("Subject: caf\u00e9\r\n\r\nd\u00e9j\u00e0 vu\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    RecipientOutcome o = send(eightBit).recipients().get(0);
+    assertThat(o.status()).isEqualTo(RecipientOutcome.Status.DELIVERED);
+    assertThat(o.host()).isEqualTo("new.e.test");
+    assertThat(old.transactions).isEmpty();
+    assertThat(current.transactions).hasSize(1);
+  }
+
+  /** A content stream that gives one chunk, then fails as a disk would. */
+  static final class FailingStream implements ReadStream<Buffer> {
+    private final Vertx vertx;
+    private io.vertx.core.Handler<Buffer> handler;
+    private io.vertx.core.Handler<Throwable> failure;
+    private boolean started;
+
+    FailingStream(Vertx vertx) {
+      this.vertx = vertx;
+    }
+
+    @Override
+    public ReadStream<Buffer> exceptionHandler(io.vertx.core.Handler<Throwable> h) {
+      failure = h;
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> handler(io.vertx.core.Handler<Buffer> h) {
+      handler = h;
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> pause() {
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> resume() {
+      if (!started && handler != null) {
+        started = true;
+        vertx.runOnContext(v -> {
+          handler.handle(Buffer.buffer("Subject: part\r\n\r\nfirst part\r\n"));
+          vertx.runOnContext(w -> failure.handle(new java.io.IOException("disk gone")));
+        });
+      }
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> fetch(long amount) {
+      return resume();
+    }
+
+    @Override
+    public ReadStream<Buffer> endHandler(io.vertx.core.Handler<Void> h) {
+      return this;
+    }
+  }
+
   /** A ReadStream over a list that honours pause/resume and counts pauses. */
   static final class CountingStream<T> implements ReadStream<T> {
     private final Vertx vertx;

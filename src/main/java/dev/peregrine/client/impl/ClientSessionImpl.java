@@ -356,12 +356,17 @@ final class ClientSessionImpl implements ClientSession {
     needRset = false;
     boolean pipelined = options.isPipelining() && capabilities.pipelining();
     Buffer chunk = plan.content == TransactionPlan.Content.BDAT_BUFFER ? plan.wire.get(0) : null;
-    Future<List<Reply>> replies = pipelined ? pipeline(plan.commands, chunk) : lockstep(plan.commands, chunk);
+    Promise<Void> answered = Promise.promise(); // the server has answered MAIL: not stale any more
+    Future<List<Reply>> replies = pipelined ? pipeline(plan.commands, chunk, answered)
+        : lockstep(plan.commands, chunk, answered);
     if (chunk != null) {
       // BDAT needs no 354: the next transaction may follow in the same write.
       contentWritten.tryComplete();
     }
-    return replies.recover(e -> Future.failedFuture(reused && e instanceof SmtpConnectionException ce && !ce.isTlsFailure()
+    // Stale means the server had dropped the session before this transaction: a failure before MAIL's reply.
+    // After it, the server may hold the message (with BDAT it may be complete): an ordinary failure.
+    return replies.recover(e -> Future.failedFuture(reused && !answered.future().isComplete()
+            && e instanceof SmtpConnectionException ce && !ce.isTlsFailure()
             ? new SmtpConnectionException("stale session to " + host + ": " + e.getMessage(), e, true, false) : e))
         .compose(rs -> settle(tx, plan, rs, reused, pipelined, contentWritten))
         .onSuccess(r -> completed++);
@@ -422,12 +427,16 @@ final class ClientSessionImpl implements ClientSession {
     };
   }
 
-  private Future<List<Reply>> pipeline(List<SmtpCommand> commands, Buffer bdatContent) {
+  private Future<List<Reply>> pipeline(List<SmtpCommand> commands, Buffer bdatContent, Promise<Void> answered) {
     Buffer out = Buffer.buffer(64 * commands.size() + (bdatContent == null ? 0 : bdatContent.length()));
     List<Future<Reply>> fs = new ArrayList<>(commands.size());
     for (SmtpCommand c : commands) {
       String line = CommandEncoder.encode(c);
-      fs.add(expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind())));
+      Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+      if (c instanceof SmtpCommand.MailFrom) {
+        f.onSuccess(r -> answered.tryComplete());
+      }
+      fs.add(f);
       out.appendBytes(line.getBytes(StandardCharsets.UTF_8));
     }
     // RFC 2920: the whole group in one write (the chunk joins it without a copy).
@@ -439,7 +448,7 @@ final class ClientSessionImpl implements ClientSession {
   }
 
   /** Without PIPELINING: one command at a time; stop after a refused MAIL, and before DATA without recipients. */
-  private Future<List<Reply>> lockstep(List<SmtpCommand> commands, Buffer bdatContent) {
+  private Future<List<Reply>> lockstep(List<SmtpCommand> commands, Buffer bdatContent, Promise<Void> answered) {
     List<Reply> out = new ArrayList<>(commands.size());
     Future<Void> chain = Future.succeededFuture();
     for (SmtpCommand c : commands) {
@@ -449,6 +458,9 @@ final class ClientSessionImpl implements ClientSession {
         }
         String line = CommandEncoder.encode(c);
         Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+        if (c instanceof SmtpCommand.MailFrom) {
+          f.onSuccess(r -> answered.tryComplete());
+        }
         Buffer b = Buffer.buffer(line);
         if (c instanceof SmtpCommand.Bdat) {
           b.appendBuffer(bdatContent);
@@ -576,7 +588,10 @@ final class ClientSessionImpl implements ClientSession {
       streaming = null;
       contentProgressAt = 0;
       socket.close();
-      fin.tryFail(new SmtpConnectionException("content stream failed: " + e.getMessage(), e, false, false));
+      // Our content source failed, not the server: a transaction failure (the session is closed, since
+      // DATA cannot be abandoned half-way), which another exchanger would not fix.
+      fin.tryFail(new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
+          "The message content could not be read: " + oneLine(String.valueOf(e.getMessage()))), e));
       contentWritten.tryComplete();
     });
   }
@@ -659,5 +674,9 @@ final class ClientSessionImpl implements ClientSession {
       vertx.cancelTimer(sweeper);
       return socket.close();
     });
+  }
+
+  private static String oneLine(String s) {
+    return s.replace('\r', ' ').replace('\n', ' ');
   }
 }

@@ -99,7 +99,7 @@ public final class SmtpClientImpl implements SmtpClient {
     String where = host.equals(address) ? address + ":" + port : host + " [" + address + "]:" + port;
     return net.connect(to)
         .recover(e -> Future.failedFuture(new SmtpConnectionException("cannot connect to " + where + ": "
-            + e.getMessage(), e, false, options.isImplicitTls())))
+            + e.getMessage(), e, false, options.isImplicitTls() && isTls(e))))
         .compose(socket -> {
           ClientSessionImpl s = new ClientSessionImpl(vertx, options, socket, host);
           Future<Void> ready = s.greetAndEhlo();
@@ -145,5 +145,15 @@ public final class SmtpClientImpl implements SmtpClient {
   @Override
   public Future<Void> close() {
     return net.close();
+  }
+
+  /** A TLS failure (handshake, certificate), as opposed to one of TCP (refused, unreachable, timed out). */
+  private static boolean isTls(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException) {
+        return true;
+      }
+    }
+    return false;
   }
 }

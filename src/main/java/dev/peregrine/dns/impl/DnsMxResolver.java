@@ -48,7 +48,7 @@ public final class DnsMxResolver implements MxResolver {
   }
 
   /** A resolution with the TTL of the records it came from, in seconds (before the floor and ceiling). */
-  private record Timed(MxResolution resolution, long ttl) {
+  private record Timed(MxResolution resolution, long ttl, boolean cacheable) {
   }
 
   /** The addresses of one host, and whether a lookup of them failed transiently. */
@@ -60,18 +60,24 @@ public final class DnsMxResolver implements MxResolver {
   private final LongSupplier nanoClock;
   private final RandomGenerator random;
   private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+  /** Routes by normalised domain (as lookups are). */
+  private final java.util.Map<String, String> routes = new java.util.HashMap<>();
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong calls = new AtomicLong();
 
   public DnsMxResolver(Vertx vertx, MxResolverOptions options) {
-    this(vertx, options, System::nanoTime, RandomGenerator.of("L64X128MixRandom"));
+    this(vertx, options, System::nanoTime, null);
   }
 
-  /** With a clock (for TTL expiry) and a random source (for the shuffle) of the caller's choosing. */
+  /**
+   * With a clock (for TTL expiry) and a random source (for the shuffle) of the caller's choosing; a given
+   * random source must be safe to share between threads, or only used from one.
+   */
   public DnsMxResolver(Vertx vertx, MxResolverOptions options, LongSupplier nanoClock, RandomGenerator random) {
     this.options = new MxResolverOptions(options);
+    options.getRoutes().forEach((domain, target) -> routes.put(domain.equals("*") ? "*" : normalize(domain), target));
     this.nanoClock = nanoClock;
-    this.random = random;
+    this.random = random; // null: ThreadLocalRandom (callers are on several event loops)
     int timeout = (int) Math.min(Integer.MAX_VALUE, options.getQueryTimeout().toMillis());
     if (options.getServers().isEmpty()) {
       clients.add(vertx.createDnsClient(new DnsClientOptions().setQueryTimeout(timeout)));
@@ -102,7 +108,7 @@ public final class DnsMxResolver implements MxResolver {
       return onCallerContext(Future.failedFuture(new MxResolutionException(domain,
           Reply.of(501, "5.1.2", "Bad destination domain: " + e.getMessage()), e)));
     }
-    if (d.startsWith("[")) {
+    if (d.startsWith("[") && !routes.containsKey(d) && !routes.containsKey("*")) {
       return onCallerContext(literal(d));
     }
     long now = nanoClock.getAsLong();
@@ -120,7 +126,8 @@ public final class DnsMxResolver implements MxResolver {
           long done = nanoClock.getAsLong();
           if (ar.succeeded()) {
             long ttl = Math.max(options.getMinTtl().toSeconds(), Math.min(options.getMaxTtl().toSeconds(), ar.result().ttl()));
-            fresh.expiresAt = done + ttl * 1_000_000_000L;
+            // A partial answer (an exchanger's address lookup failed for now) serves this caller only.
+            fresh.expiresAt = ar.result().cacheable() ? done + ttl * 1_000_000_000L : done;
             promise.complete(ar.result().resolution());
             return;
           } else if (ar.cause() instanceof MxResolutionException m && m.isPermanent()) {
@@ -132,13 +139,14 @@ public final class DnsMxResolver implements MxResolver {
         });
       }
     }
-    return onCallerContext(e.future.map(r -> r.shuffled(random)));
+    return onCallerContext(e.future.map(r -> r.shuffled(random != null ? random
+        : java.util.concurrent.ThreadLocalRandom.current())));
   }
 
   private Future<Timed> lookup(String domain) {
-    String route = options.getRoutes().get(domain);
+    String route = routes.get(domain);
     if (route == null) {
-      route = options.getRoutes().get("*");
+      route = routes.get("*");
     }
     if (route != null) {
       return timed(routed(domain, MxResolverOptions.Route.parse(route, options.getPort())));
@@ -191,14 +199,15 @@ public final class DnsMxResolver implements MxResolver {
               : new MxResolutionException(domain, Reply.of(554, "5.4.4",
                   "The mail exchangers of " + domain + " have no address"), null));
         }
-        return Future.succeededFuture(new Timed(new MxResolution(domain, hosts, MxResolution.Source.MX), mxTtl));
+        return Future.succeededFuture(new Timed(new MxResolution(domain, hosts, MxResolution.Source.MX), mxTtl,
+            transientFailure == null));
       });
     });
   }
 
   /** Answers whose TTL the DNS client does not report live for {@code address-ttl}. */
   private Future<Timed> timed(Future<MxResolution> f) {
-    return f.map(r -> new Timed(r, options.getAddressTtl().toSeconds()));
+    return f.map(r -> new Timed(r, options.getAddressTtl().toSeconds(), true));
   }
 
   /** RFC 5321 §5.1: no MX records, so the domain itself is the one mail exchanger, at preference 0. */

@@ -17,6 +17,7 @@ import dev.peregrine.mailer.MailerMetrics;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.mailer.RecipientOutcome;
 import dev.peregrine.pool.Lease;
+import dev.peregrine.pool.PoolExhaustedException;
 import dev.peregrine.pool.PoolKey;
 import dev.peregrine.pool.PoolStats;
 import dev.peregrine.pool.SessionPool;
@@ -62,6 +63,8 @@ public final class MailerImpl implements Mailer {
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inFlight;
   private Handler<Void> drainHandler;
+  /** The resume hooks of running {@link #sendAll} calls. */
+  private final List<Handler<Void>> streams = new ArrayList<>();
   private final AtomicLong messages = new AtomicLong();
   private final AtomicLong transactions = new AtomicLong();
   private final AtomicLong delivered = new AtomicLong();
@@ -122,17 +125,26 @@ public final class MailerImpl implements Mailer {
     Context current = Vertx.currentContext();
     ContextInternal ctx = (ContextInternal) (current != null ? current : vertx.getOrCreateContext());
     Promise<MailResult> result = ctx.promise();
-    Runnable start = () -> deliver(message).onComplete(ar -> {
-      finished();
-      result.handle(ar);
-    });
+    Runnable start = () -> {
+      Future<MailResult> f;
+      try {
+        f = deliver(message);
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        result.handle(ar);
+        finished();
+      });
+    };
     boolean now;
     synchronized (this) {
       now = inFlight < options.getMaxInFlight();
       if (now) {
         inFlight++;
       } else {
-        waiting.add(start);
+        // Started later as a task of its own on the sender's event loop, not on the stack that finished.
+        waiting.add(() -> ctx.runOnContext(v -> start.run()));
       }
     }
     if (now) {
@@ -143,21 +155,24 @@ public final class MailerImpl implements Mailer {
 
   private void finished() {
     Runnable next;
-    Handler<Void> drain = null;
+    List<Handler<Void>> drain = List.of();
     synchronized (this) {
       next = waiting.poll();
       if (next == null) {
         inFlight--;
-        if (drainHandler != null && inFlight == options.getMaxInFlight() - 1) {
-          drain = drainHandler;
+        if (inFlight < options.getMaxInFlight()) {
+          drain = new ArrayList<>(streams);
+          if (drainHandler != null) {
+            drain.add(drainHandler);
+          }
         }
       }
     }
     if (next != null) {
       next.run();
     }
-    if (drain != null) {
-      drain.handle(null);
+    for (Handler<Void> h : drain) {
+      h.handle(null);
     }
   }
 
@@ -166,6 +181,7 @@ public final class MailerImpl implements Mailer {
     return inFlight + waiting.size() >= options.getMaxInFlight();
   }
 
+  /** Called (from any event loop) each time a message finishes and the mailer has room. */
   @Override
   public synchronized Mailer drainHandler(Handler<Void> handler) {
     this.drainHandler = handler;
@@ -176,42 +192,51 @@ public final class MailerImpl implements Mailer {
   public Future<Void> sendAll(ReadStream<MailMessage> in, Handler<MailResult> results) {
     ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
     Promise<Void> done = ctx.promise();
-    Object lock = new Object();
     long[] pending = {0};
     boolean[] ended = {false};
-    Runnable check = () -> {
-      boolean finished;
-      synchronized (lock) {
-        finished = ended[0] && pending[0] == 0;
+    // The stream is used on its own context only: room reported from another event loop hops there.
+    Handler<Void> resume = v -> ctx.runOnContext(x -> {
+      if (!full()) {
+        in.resume();
       }
-      if (finished) {
+    });
+    synchronized (this) {
+      streams.add(resume);
+    }
+    done.future().onComplete(ar -> {
+      synchronized (this) {
+        streams.remove(resume);
+      }
+    });
+    Runnable check = () -> {
+      if (ended[0] && pending[0] == 0) {
         done.tryComplete();
       }
     };
-    drainHandler(v -> in.resume());
-    in.exceptionHandler(done::tryFail);
-    in.endHandler(v -> {
-      synchronized (lock) {
+    ctx.runOnContext(start -> {
+      in.exceptionHandler(done::tryFail);
+      in.endHandler(v -> {
         ended[0] = true;
-      }
-      check.run();
-    });
-    in.handler(m -> {
-      synchronized (lock) {
-        pending[0]++;
-      }
-      send(m).onComplete(ar -> {
-        if (ar.succeeded()) {
-          results.handle(ar.result());
-        }
-        synchronized (lock) {
-          pending[0]--;
-        }
         check.run();
       });
-      if (full()) {
-        in.pause();
-      }
+      in.handler(m -> {
+        pending[0]++;
+        send(m).onComplete(ar -> ctx.runOnContext(x -> {
+          if (ar.succeeded()) {
+            results.handle(ar.result());
+          } else {
+            done.tryFail(ar.cause());
+          }
+          pending[0]--;
+          check.run();
+        }));
+        if (full()) {
+          in.pause();
+          if (!full()) {
+            in.resume(); // room appeared between the check and the pause
+          }
+        }
+      });
     });
     return done.future();
   }
@@ -265,6 +290,12 @@ public final class MailerImpl implements Mailer {
         messages.incrementAndGet();
         List<RecipientOutcome> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
+          if (out.get(i) == null) {
+            // A batch failed with an exception (a bug, or a content factory that threw): still one outcome each.
+            Throwable why = y.failed() ? y.cause() : null;
+            settle(m, out, i, Reply.of(451, "4.3.0", "Local error in processing"
+                + (why == null ? "" : ": " + oneLine(String.valueOf(why.getMessage())))), null);
+          }
           list.add(out.get(i));
         }
         return Future.succeededFuture(new MailResult(list));
@@ -272,11 +303,15 @@ public final class MailerImpl implements Mailer {
     });
   }
 
-  /** The exchangers as a set: domains hosted by the same hosts share a destination, whatever their order. */
+  /**
+   * The exchangers with their preferences: domains with the same ones share a destination (and a
+   * transaction), whatever the order of equal preferences; two domains that rank the same hosts differently
+   * do not, so each one's mail goes to its own primary first (RFC 5321 §5.1).
+   */
   private static String destination(MxResolution r) {
     List<String> names = new ArrayList<>();
     for (MxHost h : r.hosts()) {
-      names.add(h.name() + ":" + h.port());
+      names.add(h.preference() + " " + h.name() + ":" + h.port());
     }
     names.sort(null);
     return String.join(",", names);
@@ -295,8 +330,8 @@ public final class MailerImpl implements Mailer {
     Throttle throttle = hold(destinations, dest, () -> new Throttle(vertx, options.getDestinationConcurrency(),
         options.getDestinationRate(), Math.max(1, options.getDestinationRate()), System::nanoTime));
     return throttle.acquire()
-        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null)
-            .onComplete(ar -> let(destinations, dest, throttle)));
+        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
+        .onComplete(ar -> let(destinations, dest, throttle)); // the permit goes back whatever happened
   }
 
   private PoolKey key(Target t) {
@@ -316,6 +351,14 @@ public final class MailerImpl implements Mailer {
     }
     Target target = targets.get(t);
     return pool.acquire(key(target), target.host()).transform(lar -> {
+      if (lar.failed() && lar.cause() instanceof PoolExhaustedException congested) {
+        // Our own congestion, not the exchanger's fault: no reason to prefer a backup. Later, same host.
+        for (int i : idx) {
+          settle(m, out, i, Reply.of(451, "4.4.5", "Too many transactions waiting for " + target.host() + ": "
+              + oneLine(congested.getMessage())), null);
+        }
+        return Future.succeededFuture();
+      }
       if (lar.failed()) {
         return failover(m, targets, t, staleLeft, idx, out, lar.cause());
       }
@@ -346,12 +389,20 @@ public final class MailerImpl implements Mailer {
           staleRetries.incrementAndGet();
           return attempt(m, targets, t, staleLeft - 1, idx, out, last);
         }
+        if (e instanceof SmtpClientException sce && sce.phase() == SmtpClientException.Phase.MAIL && sce.command() == null
+            && t + 1 < targets.size()) {
+          // Refused locally for this server's extensions (SIZE, 8BITMIME, SMTPUTF8, BINARYMIME): another
+          // exchanger may offer them.
+          lease.release();
+          return failover(m, targets, t, staleLeft, idx, out, e);
+        }
         if (e instanceof SmtpClientException sce && sce.phase().compareTo(SmtpClientException.Phase.MAIL) >= 0
             && sce.phase() != SmtpClientException.Phase.QUIT) {
-          // The transaction itself was refused (a local check, MAIL or the content): every host would say the same.
+          // The transaction itself was refused (MAIL, the content, or our content source failed).
           lease.release();
           for (int i : idx) {
-            settle(m, out, i, sce.reply(), target.host());
+            settle(m, out, i, sce.reply(), sce.command() == null && sce.phase() == SmtpClientException.Phase.CONTENT
+                ? null : target.host());
           }
           return Future.succeededFuture();
         }

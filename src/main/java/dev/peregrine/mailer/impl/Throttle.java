@@ -22,7 +22,10 @@ final class Throttle {
   private final double ratePerNano;
   private final double burst;
   private final LongSupplier clock;
-  private final ArrayDeque<Promise<Void>> queue = new ArrayDeque<>();
+  private record Waiting(ContextInternal context, Promise<Void> promise) {
+  }
+
+  private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
   private int active;
   private double tokens;
   private long refilledAt;
@@ -44,7 +47,12 @@ final class Throttle {
     ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
     Promise<Void> p = ctx.promise();
     synchronized (this) {
-      queue.add(p);
+      if (queue.isEmpty() && active < maxConcurrent && takeToken()) {
+        active++;
+        p.complete(); // at once, on the caller's own stack
+        return p.future();
+      }
+      queue.add(new Waiting(ctx, p));
     }
     drain();
     return p.future();
@@ -74,7 +82,7 @@ final class Throttle {
   }
 
   private void drain() {
-    List<Promise<Void>> ready = new ArrayList<>();
+    List<Waiting> ready = new ArrayList<>();
     synchronized (this) {
       while (!queue.isEmpty() && active < maxConcurrent && takeToken()) {
         active++;
@@ -92,8 +100,10 @@ final class Throttle {
         });
       }
     }
-    for (Promise<Void> p : ready) {
-      p.complete();
+    for (Waiting w : ready) {
+      // A task of its own on the waiter's event loop: completing inline would run the waiter's whole
+      // transaction, whose release drains the next one, on this stack (deep with a long queue).
+      w.context().runOnContext(v -> w.promise().complete());
     }
   }
 

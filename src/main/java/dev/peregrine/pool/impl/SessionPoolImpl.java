@@ -136,6 +136,7 @@ public final class SessionPoolImpl implements SessionPool {
   private final Map<String, Throwable> downCause = new HashMap<>();
   private final long sweeper;
   private int total;
+  private int closingTotal;
   private boolean closed;
   private long opened;
   private long connectFailures;
@@ -189,6 +190,12 @@ public final class SessionPoolImpl implements SessionPool {
     }
     run(after);
     return promise.future();
+  }
+
+  /** A count that reaches 0 leaves its map: the maps hold the addresses in use, not every one ever seen. */
+  private static Integer sumOrForget(Integer a, Integer b) {
+    int n = a + b;
+    return n == 0 ? null : n;
   }
 
   private static void run(List<Runnable> actions) {
@@ -267,7 +274,7 @@ public final class SessionPoolImpl implements SessionPool {
    * make room; the room appears when it has closed. False: there is no room now.
    */
   private boolean evictIdle(String address, List<Runnable> after) {
-    int closingNow = address == null ? closingPerHost.values().stream().mapToInt(Integer::intValue).sum()
+    int closingNow = address == null ? closingTotal
         : closingPerHost.getOrDefault(address, 0);
     if (closingNow > 0) {
       return false; // room is on its way
@@ -317,6 +324,7 @@ public final class SessionPoolImpl implements SessionPool {
     s.retiring = true;
     s.group.closing++;
     closingPerHost.merge(s.group.key.address(), 1, Integer::sum);
+    closingTotal++;
     closedCount++;
     after.add(() -> {
       Future<Void> end = s.session.isOpen() ? s.session.quit().recover(e -> s.session.close()) : s.session.close();
@@ -329,8 +337,9 @@ public final class SessionPoolImpl implements SessionPool {
     synchronized (this) {
       String address = s.group.key.address();
       s.group.closing--;
-      closingPerHost.merge(address, -1, Integer::sum);
-      perHost.merge(address, -1, Integer::sum);
+      closingPerHost.merge(address, -1, SessionPoolImpl::sumOrForget);
+      closingTotal--;
+      perHost.merge(address, -1, SessionPoolImpl::sumOrForget);
       total--;
       serveWaiters(clock.getAsLong(), after);
     }
@@ -361,7 +370,7 @@ public final class SessionPoolImpl implements SessionPool {
       long now = clock.getAsLong();
       if (ar.failed()) {
         connectFailures++;
-        perHost.merge(g.key.address(), -1, Integer::sum);
+        perHost.merge(g.key.address(), -1, SessionPoolImpl::sumOrForget);
         total--;
         Throwable cause = ar.cause();
         after.add(() -> w.promise.tryFail(cause));
@@ -485,6 +494,9 @@ public final class SessionPoolImpl implements SessionPool {
         }
       }
       downUntil.entrySet().removeIf(e -> now - e.getValue() >= 0);
+      if (peakPerHost.size() > 10_000) {
+        peakPerHost.keySet().retainAll(perHost.keySet()); // a statistic: keep it for the addresses in use
+      }
       downCause.keySet().retainAll(downUntil.keySet());
       serveWaiters(now, after);
     }
