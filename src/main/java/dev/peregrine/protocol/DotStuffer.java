@@ -1,6 +1,7 @@
 package dev.peregrine.protocol;
 
 import dev.peregrine.protocol.impl.Bytes;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.Arrays;
@@ -81,6 +82,69 @@ public final class DotStuffer {
     stuff(src, off, off + len, dst, dstOff);
     written += outLength;
     return outLength;
+  }
+
+  /**
+   * Encodes a chunk straight into {@code dst} (a socket's buffer, say): the unchanged runs between insertions
+   * are copied in bulk, so the one copy that sending needs anyway is the only one. Same output as
+   * {@link #encode(Buffer)}.
+   */
+  public void encodeTo(Buffer chunk, ByteBuf dst) {
+    Bytes.Slice s = Bytes.slice(chunk);
+    byte[] a = s.array();
+    int off = s.offset();
+    int end = off + s.length();
+    int before = dst.writerIndex();
+    int i = off;
+    int run = off;
+    boolean atStart = lineStart;
+    if (pendingCr && i < end) {
+      // The CR went out with the previous chunk; only its LF is still owed.
+      pendingCr = false;
+      if (a[i] == Bytes.LF) {
+        i++;
+      } else {
+        dst.writeByte(Bytes.LF);
+      }
+      atStart = true;
+    }
+    while (i < end) {
+      if (stuffDots && atStart && a[i] == Bytes.DOT) {
+        dst.writeBytes(a, run, i - run);
+        dst.writeByte(Bytes.DOT);
+        run = i;
+      }
+      atStart = false;
+      int p = Bytes.indexOfCrOrLf(a, i, end);
+      if (p == end) {
+        break;
+      }
+      if (a[p] == Bytes.LF) {
+        // Bare LF: insert the CR.
+        dst.writeBytes(a, run, p - run);
+        dst.writeByte(Bytes.CR);
+        run = p;
+        i = p + 1;
+        atStart = true;
+      } else if (p + 1 == end) {
+        // CR at the end of the chunk: send it, owe the LF if the next chunk does not start with one.
+        pendingCr = true;
+        i = end;
+      } else if (a[p + 1] == Bytes.LF) {
+        i = p + 2;
+        atStart = true;
+      } else {
+        // Bare CR: insert the LF.
+        dst.writeBytes(a, run, p + 1 - run);
+        dst.writeByte(Bytes.LF);
+        run = p + 1;
+        i = p + 1;
+        atStart = true;
+      }
+    }
+    dst.writeBytes(a, run, end - run);
+    lineStart = atStart && !pendingCr;
+    written += dst.writerIndex() - before;
   }
 
   /** The end of data: whatever closes the last line, then {@code .CRLF}. Resets for the next message. */

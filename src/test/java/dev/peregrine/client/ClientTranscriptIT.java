@@ -73,7 +73,7 @@ class ClientTranscriptIT {
         step(EHLO, "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"),
         step("MAIL FROM:<a@x.test> SIZE=5\r\nRCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nDATA\r\n",
             "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n354 Go ahead\r\n"),
-        step("one\r\n.\r\nMAIL FROM:<a@x.test> SIZE=7\r\nRCPT TO:<d@y.test>\r\nDATA\r\n",
+        step("one\r\n.\r\nMAIL FROM:<a@x.test> SIZE=6\r\nRCPT TO:<d@y.test>\r\nDATA\r\n",
             "250 2.0.0 Ok: queued as ONE\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 Go ahead\r\n"),
         step("..two\r\n.\r\n", "250 2.0.0 Ok: queued as TWO\r\n")));
     // Both queued at once: the second group waits for the first message's content, then joins it.

@@ -84,8 +84,8 @@ class DotStufferTest {
   }
 
   /**
-   * The Buffer API (copying into its own array once a change is needed, growing it) and the array API (into
-   * the caller's array of maxEncodedLength) must agree on any input and split. This found the array API
+   * The Buffer API (copying into its own array once a change is needed, growing it), the array API (into
+   * the caller's array of maxEncodedLength) and encodeTo (into a ByteBuf) must agree on any input and split. This found the array API
    * writing past a bound of 2n+2 after a chunk that ended with CR.
    */
   @Test
@@ -100,6 +100,8 @@ class DotStufferTest {
       for (boolean dots : new boolean[] {true, false}) {
         DotStuffer viaBuffers = dots ? new DotStuffer() : DotStuffer.lineEndingsOnly();
         DotStuffer viaArrays = dots ? new DotStuffer() : DotStuffer.lineEndingsOnly();
+        DotStuffer direct = dots ? new DotStuffer() : DotStuffer.lineEndingsOnly();
+        io.netty.buffer.ByteBuf into = io.netty.buffer.Unpooled.buffer();
         Buffer got = Buffer.buffer();
         Buffer want = Buffer.buffer();
         int at = 0;
@@ -107,12 +109,17 @@ class DotStufferTest {
           int n = random.nextInt(1, input.length - at + 1);
           byte[] part = java.util.Arrays.copyOfRange(input, at, at + n);
           got.appendBuffer(viaBuffers.encode(Buffer.buffer(part)));
+          direct.encodeTo(Buffer.buffer(part), into);
           byte[] dst = new byte[DotStuffer.maxEncodedLength(n)];
           want.appendBytes(dst, 0, viaArrays.encode(part, 0, n, dst, 0));
           at += n;
         }
         got.appendBuffer(viaBuffers.finish());
         want.appendBuffer(viaArrays.finish());
+        into.writeBytes(((io.vertx.core.internal.buffer.BufferInternal) direct.finish()).getByteBuf());
+        assertThat(show(into.toString(StandardCharsets.ISO_8859_1))).as("encodeTo, dots=" + dots)
+            .isEqualTo(show(want.toString(StandardCharsets.ISO_8859_1)));
+        assertThat(direct.written()).isEqualTo(into.readableBytes());
         assertThat(show(got.toString(StandardCharsets.ISO_8859_1)))
             .as("dots=" + dots + " input=" + show(new String(input, StandardCharsets.ISO_8859_1)))
             .isEqualTo(show(want.toString(StandardCharsets.ISO_8859_1)));

@@ -56,7 +56,7 @@ final class ClientSessionImpl implements ClientSession {
   private Future<Void> previousContent = Future.succeededFuture();
   private final io.vertx.core.Context context;
   /** Writes of the current event-loop task, sent as one: the end of a message and the next group together. */
-  private List<Buffer> outbox;
+  private List<Object> outbox;
 
   ClientSessionImpl(Vertx vertx, SmtpClientOptions options, NetSocket socket, String host) {
     this.vertx = vertx;
@@ -198,29 +198,46 @@ final class ClientSessionImpl implements ClientSession {
 
   /** Sends what is queued now (before a streamed write or a TLS upgrade, which bypass the outbox). */
   private void flush() {
-    List<Buffer> parts = outbox;
+    List<Object> parts = outbox;
     outbox = null;
     if (parts == null || parts.isEmpty() || !open) {
       return;
     }
     int total = 0;
-    for (Buffer b : parts) {
-      total += b.length();
+    boolean content = false;
+    for (Object o : parts) {
+      if (o instanceof Buffer b) {
+        total += b.length();
+      } else {
+        content = true;
+        int n = ((Stuffed) o).content().length();
+        total += n + (n >>> 6) + 8; // room for a dot per 64 octets and the terminator; grows past it
+      }
     }
-    if (total <= 16 * 1024) {
-      socket.write(dev.peregrine.protocol.impl.Bytes.concat(parts));
+    if (!content && total <= 16 * 1024) {
+      List<Buffer> buffers = new ArrayList<>(parts.size());
+      for (Object o : parts) {
+        buffers.add((Buffer) o);
+      }
+      socket.write(dev.peregrine.protocol.impl.Bytes.concat(buffers));
       return;
     }
-    // A large write (message content): copied once, into one pooled direct buffer that the channel
-    // releases after the write. Handing Netty a composite of heap buffers costs a merged heap copy and then
-    // a direct copy, both allocated per message.
+    // Message content, or a large write: copied once, into one pooled direct buffer that the channel
+    // releases after the write, dot-stuffing on the way. (A composite of heap buffers costs Netty a merged
+    // heap copy and then a direct copy, both allocated per message.)
     NetSocketInternal internal = (NetSocketInternal) socket;
     io.netty.buffer.ByteBuf direct = internal.channelHandlerContext().alloc().directBuffer(total);
-    for (Buffer b : parts) {
-      io.netty.buffer.ByteBuf src = ((BufferInternal) b).getByteBuf();
+    for (Object o : parts) {
+      if (o instanceof Stuffed stuffed) {
+        DotStuffer stuffer = new DotStuffer();
+        stuffer.encodeTo(stuffed.content(), direct);
+        direct.writeBytes(((BufferInternal) stuffer.finish()).getByteBuf());
+        continue;
+      }
+      io.netty.buffer.ByteBuf src = ((BufferInternal) o).getByteBuf();
       int n = src.readableBytes();
-      // Driven by the source: a composite copies component by component (as the destination's writeBytes
-      // would first merge it into a new heap buffer).
+      // Driven by the source: a composite copies component by component.
+      direct.ensureWritable(n);
       src.getBytes(src.readerIndex(), direct, direct.writerIndex(), n);
       direct.writerIndex(direct.writerIndex() + n);
     }
@@ -494,9 +511,17 @@ final class ClientSessionImpl implements ClientSession {
     return false;
   }
 
-  private Future<Reply> sendBuffer(List<Buffer> stuffed, Promise<Void> contentWritten) {
+  /** DATA content held whole: dot-stuffed and terminated as it is copied into the socket's buffer. */
+  private record Stuffed(Buffer content) {
+  }
+
+  private Future<Reply> sendBuffer(List<Buffer> content, Promise<Void> contentWritten) {
     Future<Reply> fin = expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END);
-    stuffed.forEach(this::write);
+    if (outbox == null) {
+      outbox = new ArrayList<>(4);
+      context.runOnContext(v -> flush());
+    }
+    outbox.add(new Stuffed(content.get(0)));
     // The next transaction's group joins the same write.
     contentWritten.tryComplete();
     return fin;

@@ -27,7 +27,7 @@ final class TransactionPlan {
       "Binary content, and the server does not offer BINARYMIME with CHUNKING (or CHUNKING is disabled)");
 
   enum Content {
-    /** DATA, then the dot-stuffed buffer and the terminator. */
+    /** DATA, then the buffer, dot-stuffed as it is written, and the terminator. */
     DATA_BUFFER,
     /** DATA, then the stream, dot-stuffed while it flows. */
     DATA_STREAM,
@@ -41,7 +41,7 @@ final class TransactionPlan {
   final List<SmtpCommand> commands;
   final int mailIndex;
   final Content content;
-  /** DATA_BUFFER: the stuffed content and the terminator; BDAT_BUFFER: the one chunk; null for streams. */
+  /** DATA_BUFFER: the content as given (stuffed as it is written); BDAT_BUFFER: the one chunk; null for streams. */
   final List<Buffer> wire;
   /** Content sent exactly as given (BODY=BINARYMIME): no line-ending repair. */
   final boolean binary;
@@ -104,12 +104,13 @@ final class TransactionPlan {
       size = chunk.length();
     } else {
       content = Content.DATA_BUFFER;
-      DotStuffer stuffer = new DotStuffer();
-      // Usually the content itself (nothing to stuff), then the terminator: no copy.
-      Buffer stuffed = stuffer.encode(buffer);
-      // SIZE (RFC 1870) counts the message, not the end-of-data terminator.
-      size = stuffed.length();
-      wire = List.of(stuffed, stuffer.finish());
+      // Dot-stuffed when it is written, straight into the socket's buffer (ClientSessionImpl.flush).
+      wire = List.of(buffer);
+      // SIZE (RFC 1870) counts the message with its CRLFs, but neither the doubled dots nor the terminator.
+      // A line end the client adds at the end is counted; one that repairs a bare CR or LF inside is not.
+      int n = buffer.length();
+      byte last = n == 0 ? Bytes.LF : buffer.getByte(n - 1);
+      size = n + (last == Bytes.LF ? 0 : last == Bytes.CR ? 1 : 2);
     }
     if (size >= 0 && caps.size().isPresent() && size > caps.size().getAsLong()) {
       return refuse(R552_TOO_BIG_LOCAL);
