@@ -72,8 +72,11 @@ final class TransactionPlan {
     Buffer buffer = tx.content();
     EsmtpParam.BodyType body = tx.body();
     if (body == null && buffer != null) {
-      body = Bytes.hasNul(buffer) ? EsmtpParam.BodyType.BINARY_MIME
-          : Bytes.has8Bit(buffer) ? EsmtpParam.BodyType.EIGHT_BIT_MIME : null;
+      body = switch (Bytes.classify(buffer)) {
+        case BINARY -> EsmtpParam.BodyType.BINARY_MIME;
+        case EIGHT_BIT -> EsmtpParam.BodyType.EIGHT_BIT_MIME;
+        case SEVEN_BIT -> null;
+      };
     }
     boolean bdat = chunking && caps.chunking();
     boolean binaryOk = bdat && caps.binaryMime();

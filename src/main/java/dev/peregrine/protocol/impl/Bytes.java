@@ -73,44 +73,33 @@ public final class Bytes {
     return to;
   }
 
-  /** True when any octet of {@code buffer} has its high bit set (8-bit content), 8 octets per step. */
-  public static boolean has8Bit(Buffer buffer) {
-    Slice s = slice(buffer);
-    byte[] a = s.array();
-    int i = s.offset();
-    int end = i + s.length();
-    for (; i <= end - 8; i += 8) {
-      if (((long) LONGS.get(a, i) & HIGHS) != 0) {
-        return true;
-      }
-    }
-    for (; i < end; i++) {
-      if (a[i] < 0) {
-        return true;
-      }
-    }
-    return false;
-  }
+  /** What {@link #classify} found. */
+  public enum ContentClass { SEVEN_BIT, EIGHT_BIT, BINARY }
 
-  /** True when {@code buffer} holds a NUL octet (binary content, RFC 3030), 8 octets per step. */
-  public static boolean hasNul(Buffer buffer) {
+  /**
+   * One pass over {@code buffer}, 8 octets per step: {@code BINARY} when it holds a NUL (RFC 3030),
+   * {@code EIGHT_BIT} when an octet has its high bit set, {@code SEVEN_BIT} otherwise.
+   */
+  public static ContentClass classify(Buffer buffer) {
     Slice s = slice(buffer);
     byte[] a = s.array();
     int i = s.offset();
     int end = i + s.length();
+    long high = 0;
     for (; i <= end - 8; i += 8) {
       long v = (long) LONGS.get(a, i);
-      // The classic zero-byte test: non-zero exactly when some octet of v is 0.
+      high |= v;
       if (((v - 0x0101010101010101L) & ~v & HIGHS) != 0) {
-        return true;
+        return ContentClass.BINARY;
       }
     }
     for (; i < end; i++) {
       if (a[i] == 0) {
-        return true;
+        return ContentClass.BINARY;
       }
+      high |= a[i] & 0xFF;
     }
-    return false;
+    return (high & HIGHS) != 0 ? ContentClass.EIGHT_BIT : ContentClass.SEVEN_BIT;
   }
 
   /**
