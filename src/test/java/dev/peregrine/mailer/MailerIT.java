@@ -318,6 +318,47 @@ class MailerIT {
     assertThat(current.transactions).hasSize(1);
   }
 
+  /**
+   * Rate limits, checked from below only: a limiter may never let work through faster than its rate, while a
+   * busy machine can only make the run slower, so the bound cannot flake.
+   */
+  @Test
+  void theDestinationRateHoldsTransactionsBack() throws Exception {
+    dns.mx("r.test", 300, 10, "mx.r.test").a("mx.r.test", 300, "127.0.0.2");
+    Recording mx = server("127.0.0.2");
+    mailer(options().setDestinationRate(5)); // 5 per second, a burst of 5
+    long t0 = System.nanoTime();
+    List<Future<MailResult>> all = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      all.add(mailer.send(message("u" + i + "@r.test")));
+    }
+    for (Future<MailResult> f : all) {
+      assertThat(f.await(30, TimeUnit.SECONDS).allDelivered()).isTrue();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(seconds).as("15 transactions at 5/s after a burst of 5 take 2 s at least").isGreaterThanOrEqualTo(1.9);
+    assertThat(mx.transactions).hasSize(15);
+  }
+
+  @Test
+  void newConnectionsPerMinuteHoldSessionsBack() throws Exception {
+    dns.mx("n.test", 300, 10, "mx.n.test").a("mx.n.test", 300, "127.0.0.2");
+    Recording mx = server("127.0.0.2");
+    mailer(options().setConnectionsPerMinute(120) // 2 per second, a burst of 2
+        .setPool(new SessionPoolOptions().setMaxPerKey(6).setPipelineDepth(1).setMaxMessagesPerSession(1)));
+    long t0 = System.nanoTime();
+    List<Future<MailResult>> all = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      all.add(mailer.send(message("u" + i + "@n.test")));
+    }
+    for (Future<MailResult> f : all) {
+      assertThat(f.await(30, TimeUnit.SECONDS).allDelivered()).isTrue();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(mx.connections.get()).as("one message per session").isEqualTo(6);
+    assertThat(seconds).as("6 sessions at 2/s after a burst of 2 take 2 s at least").isGreaterThanOrEqualTo(1.9);
+  }
+
   /** A content stream that gives one chunk, then fails as a disk would. */
   static final class FailingStream implements ReadStream<Buffer> {
     private final Vertx vertx;
