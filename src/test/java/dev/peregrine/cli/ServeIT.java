@@ -1,17 +1,12 @@
 package dev.peregrine.cli;
 
-import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.VertxFixture;
 import dev.peregrine.test.Wire;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,20 +18,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The runnable service: configuration, local Maildir delivery, no open relay, durability under kill -9. */
-@ExtendWith(BlockedThreadDetector.class)
-class ServeIT {
-
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
+class ServeIT extends VertxFixture {
 
   private static Path config(Path dir) throws Exception {
     Path file = dir.resolve("peregrine.yaml");

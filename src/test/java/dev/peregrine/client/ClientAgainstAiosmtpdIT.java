@@ -1,13 +1,10 @@
 package dev.peregrine.client;
 
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.Peer;
-import io.vertx.core.Vertx;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -20,23 +17,15 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Our client against Python's aiosmtpd (an independent server) with SMTPUTF8 and 8-bit content. */
-@ExtendWith(BlockedThreadDetector.class)
-class ClientAgainstAiosmtpdIT {
+class ClientAgainstAiosmtpdIT extends VertxFixture {
 
-  private Vertx vertx;
   private Peer.Daemon server;
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
 
   @AfterEach
   void stop() throws Exception {
     if (server != null) {
       server.close();
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   @Test

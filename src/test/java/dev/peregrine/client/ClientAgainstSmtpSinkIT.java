@@ -1,15 +1,12 @@
 package dev.peregrine.client;
 
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.Peer;
 import dev.peregrine.protocol.Timeouts;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,23 +17,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Our client against Postfix's smtp-sink, with its fault injection (-r, -f, -Q, -p). */
-@ExtendWith(BlockedThreadDetector.class)
-class ClientAgainstSmtpSinkIT {
+class ClientAgainstSmtpSinkIT extends VertxFixture {
 
-  private Vertx vertx;
   private Peer.Daemon sink;
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
 
   @AfterEach
   void stop() throws Exception {
     if (sink != null) {
       sink.close();
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   /** Starts smtp-sink with {@code flags} on a free loopback port; waits (bounded) until it accepts. */

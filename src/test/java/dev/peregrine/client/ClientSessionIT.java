@@ -8,19 +8,15 @@ import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
 import dev.peregrine.protocol.EsmtpParam;
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.GeneratedStream;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.core.streams.ReadStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -37,12 +33,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Our client against our server over loopback: pipelining, CHUNKING, reuse, refusals, TLS, AUTH. */
-@ExtendWith(BlockedThreadDetector.class)
-class ClientSessionIT {
+class ClientSessionIT extends VertxFixture {
 
   static final SelfSignedCertificate CERT = SelfSignedCertificate.create("localhost");
 
-  private Vertx vertx;
   private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
 
   /** Keeps every message as "sender>rcpt,rcpt|content"; refuses recipients starting with "bad". */
@@ -71,16 +65,6 @@ class ClientSessionIT {
       return done.future();
     }
   };
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
 
   private int server(SmtpServerOptions o) throws Exception {
     SmtpServer s = SmtpServer.create(vertx, o.setHost("127.0.0.1").setPort(0).setHostname("mx.test"), handler);

@@ -1,14 +1,10 @@
 package dev.peregrine.client;
 
 import dev.peregrine.protocol.EsmtpParam;
-import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -22,23 +18,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The client's exact bytes and write grouping against a scripted peer: each group below must arrive as one
  * read, which is what one write per group (RFC 2920) looks like on a loopback socket.
  */
-@ExtendWith(BlockedThreadDetector.class)
-class ClientTranscriptIT {
+class ClientTranscriptIT extends VertxFixture {
 
   private static final String GREETING = "220 mx.test ESMTP\r\n";
   private static final String EHLO = "EHLO client.test\r\n";
-
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
 
   private ClientSession connect(ScriptedServer server, SmtpClientOptions o) throws Exception {
     return SmtpClient.create(vertx, o.setHeloName("client.test").setTlsPolicy(TlsPolicy.DISABLED))

@@ -1,13 +1,11 @@
 package dev.peregrine.dns;
 
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.Peer;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
@@ -16,16 +14,13 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The resolver against dnsmasq, a real DNS server, started on a loopback port with a generated zone. */
-@ExtendWith(BlockedThreadDetector.class)
-class MxResolverAgainstDnsmasqIT {
+class MxResolverAgainstDnsmasqIT extends VertxFixture {
 
-  private Vertx vertx;
   private Peer.Daemon dnsmasq;
   private MxResolver resolver;
 
   @BeforeEach
   void start() throws Exception {
-    vertx = BlockedThreadDetector.vertx();
     int port = Peer.freePort();
     dnsmasq = Peer.daemon(List.of("/usr/sbin/dnsmasq", "--keep-in-foreground", "--port=" + port,
         "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
@@ -40,7 +35,6 @@ class MxResolverAgainstDnsmasqIT {
   @AfterEach
   void stop() throws Exception {
     resolver.close().await(10, TimeUnit.SECONDS);
-    vertx.close().await(20, TimeUnit.SECONDS);
     dnsmasq.close();
   }
 

@@ -1,8 +1,8 @@
 package dev.peregrine.dns;
 
 import dev.peregrine.dns.impl.DnsMxResolver;
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.DnsFixture;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -10,7 +10,6 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -27,17 +26,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The MX resolver against a DNS server speaking the wire protocol on loopback ({@link DnsFixture}). */
-@ExtendWith(BlockedThreadDetector.class)
-class MxResolverIT {
+class MxResolverIT extends VertxFixture {
 
-  private Vertx vertx;
   private DnsFixture dns;
   private final AtomicLong clock = new AtomicLong(1_000_000_000L);
   private MxResolver resolver;
 
   @BeforeEach
   void start() throws Exception {
-    vertx = BlockedThreadDetector.vertx();
     dns = DnsFixture.start();
   }
 
@@ -46,7 +42,6 @@ class MxResolverIT {
     if (resolver != null) {
       resolver.close().await(10, TimeUnit.SECONDS);
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
     dns.close();
   }
 

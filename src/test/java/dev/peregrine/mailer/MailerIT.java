@@ -11,9 +11,9 @@ import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.DnsFixture;
 import dev.peregrine.test.Peer;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -22,7 +22,6 @@ import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,8 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The mailer end to end: a DNS server on loopback ({@link DnsFixture}) names mail exchangers on
  * 127.0.0.2, 127.0.0.3 ..., each one of our servers on the same port.
  */
-@ExtendWith(BlockedThreadDetector.class)
-class MailerIT {
+class MailerIT extends VertxFixture {
 
   /** Keeps each transaction's recipients; can refuse a recipient or answer MAIL with a reply. */
   static final class Recording implements SmtpHandler {
@@ -76,7 +74,6 @@ class MailerIT {
     }
   }
 
-  private Vertx vertx;
   private DnsFixture dns;
   private int port;
   private Mailer mailer;
@@ -84,7 +81,6 @@ class MailerIT {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = BlockedThreadDetector.vertx();
     dns = DnsFixture.start();
     port = Peer.freePort();
   }
@@ -94,7 +90,6 @@ class MailerIT {
     if (mailer != null) {
       mailer.close().await(20, TimeUnit.SECONDS);
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
     dns.close();
   }
 

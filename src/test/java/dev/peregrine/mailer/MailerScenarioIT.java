@@ -7,24 +7,21 @@ import dev.peregrine.mailer.impl.MailerImpl;
 import dev.peregrine.pool.PoolStats;
 import dev.peregrine.pool.SessionPoolOptions;
 import dev.peregrine.protocol.Reply;
-import dev.peregrine.protocol.SmtpCommand;
 import dev.peregrine.server.Envelope;
 import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.DnsFixture;
 import dev.peregrine.test.Peer;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,8 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 127.0.0.2-6 (our server, Postfix's smtp-sink, Python's aiosmtpd, an address that refuses connections, and
  * our server answering 421 to MAIL at random). Each domain has a primary and a backup exchanger.
  */
-@ExtendWith(BlockedThreadDetector.class)
-class MailerScenarioIT {
+class MailerScenarioIT extends VertxFixture {
 
   private static final int MESSAGES = 10_000;
   private static final int RECIPIENTS = 1_000;
@@ -106,7 +102,6 @@ class MailerScenarioIT {
     }
   }
 
-  private Vertx vertx;
   private DnsFixture dns;
   private final List<Peer.Daemon> daemons = new ArrayList<>();
   private Path sinkDump;
@@ -115,7 +110,6 @@ class MailerScenarioIT {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = BlockedThreadDetector.vertx();
     dns = DnsFixture.start();
     sinkDump = Files.createTempDirectory("sink", PosixFilePermissions.asFileAttribute(
         PosixFilePermissions.fromString("rwxrwxrwx")));
@@ -131,7 +125,6 @@ class MailerScenarioIT {
     for (Peer.Daemon d : daemons) {
       d.close();
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
     dns.close();
     deleteTree(sinkDump);
     deleteTree(aioMaildir.getParent());

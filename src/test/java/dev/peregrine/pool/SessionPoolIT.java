@@ -11,17 +11,15 @@ import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
 import dev.peregrine.protocol.Reply;
-import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.Peer;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,8 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The session pool against our server on loopback, counting connections on the server's side. */
-@ExtendWith(BlockedThreadDetector.class)
-class SessionPoolIT {
+class SessionPoolIT extends VertxFixture {
 
   /** Counts connections as the server sees them. */
   static final class Counting implements SmtpHandler {
@@ -55,7 +52,6 @@ class SessionPoolIT {
     }
   }
 
-  private Vertx vertx;
   private final Counting handler = new Counting();
   private int port;
   private final AtomicLong clock = new AtomicLong(1_000_000_000L);
@@ -65,7 +61,6 @@ class SessionPoolIT {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = BlockedThreadDetector.vertx();
     SmtpServer server = SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0)
         .setHostname("mx.test"), handler);
     server.listen().await(10, TimeUnit.SECONDS);
@@ -78,7 +73,6 @@ class SessionPoolIT {
     if (pool != null) {
       pool.close().await(10, TimeUnit.SECONDS);
     }
-    vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   private SessionPool pool(SessionPoolOptions options) {

@@ -1,35 +1,24 @@
 package dev.peregrine.server;
 
 import dev.peregrine.protocol.Timeouts;
-import dev.peregrine.test.BlockedThreadDetector;
-import io.vertx.core.Vertx;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.net.SelfSignedCertificate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** Starts an {@link SmtpServer} on 127.0.0.1, port 0, per test; stops it and Vert.x after. */
-@ExtendWith(BlockedThreadDetector.class)
-abstract class ServerFixture {
+abstract class ServerFixture extends VertxFixture {
 
   static final SelfSignedCertificate CERT = SelfSignedCertificate.create("localhost");
 
-  protected Vertx vertx;
   protected RecordingHandler handler;
   protected SmtpServer server;
 
   @BeforeEach
-  void startVertx() {
-    vertx = BlockedThreadDetector.vertx();
+  void newHandler() {
     handler = new RecordingHandler();
-  }
-
-  @AfterEach
-  void stopVertx() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
   }
 
   static SmtpServerOptions options() {

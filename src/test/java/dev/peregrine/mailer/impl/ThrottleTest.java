@@ -1,12 +1,8 @@
 package dev.peregrine.mailer.impl;
 
-import dev.peregrine.test.BlockedThreadDetector;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,21 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The concurrency and rate limit, on a clock the test moves. */
-@ExtendWith(BlockedThreadDetector.class)
-class ThrottleTest {
+class ThrottleTest extends VertxFixture {
 
-  private Vertx vertx;
   private final AtomicLong clock = new AtomicLong(5_000_000_000L);
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
-  }
 
   private static void awaitAll(List<Future<Void>> fs) throws Exception {
     for (Future<Void> f : fs) {
