@@ -125,4 +125,36 @@ public final class ProtocolConfig {
     }
     return n.intValue();
   }
+
+  /** A JSON value that must be a number, refused by its key's name otherwise. */
+  public static Number number(String key, Object value) {
+    if (!(value instanceof Number n)) {
+      throw new IllegalArgumentException(key + " must be a number: " + value);
+    }
+    return n;
+  }
+
+  /** {@code value}, or an exception naming {@code name} when it is below 1. */
+  public static int atLeastOne(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be at least 1: " + value);
+    }
+    return value;
+  }
+
+  /** {@code d}, or an exception naming {@code name} when it is zero or negative. */
+  public static Duration positive(String name, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + d);
+    }
+    return d;
+  }
+
+  /** {@code d}, or an exception naming {@code name} when it is negative. */
+  public static Duration notNegative(String name, Duration d) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative: " + d);
+    }
+    return d;
+  }
 }

@@ -75,7 +75,7 @@ public class MxResolverOptions {
         case "address-ttl" -> setAddressTtl(ProtocolConfig.duration(key, v));
         case "address-policy" -> setAddressPolicy(
             AddressPolicy.valueOf(String.valueOf(v).toUpperCase(Locale.ROOT).replace('-', '_')));
-        case "port" -> setPort(((Number) v).intValue());
+        case "port" -> setPort(ProtocolConfig.number(key, v).intValue());
         case "routes" -> {
           routes = new LinkedHashMap<>();
           ((JsonObject) v).forEach(e -> addRoute(e.getKey(), String.valueOf(e.getValue())));
@@ -111,7 +111,7 @@ public class MxResolverOptions {
   }
 
   public MxResolverOptions setQueryTimeout(Duration queryTimeout) {
-    this.queryTimeout = positive("query-timeout", queryTimeout);
+    this.queryTimeout = ProtocolConfig.positive("query-timeout", queryTimeout);
     return this;
   }
 
@@ -120,7 +120,7 @@ public class MxResolverOptions {
   }
 
   public MxResolverOptions setMinTtl(Duration minTtl) {
-    this.minTtl = notNegative("min-ttl", minTtl);
+    this.minTtl = ProtocolConfig.notNegative("min-ttl", minTtl);
     return this;
   }
 
@@ -129,7 +129,7 @@ public class MxResolverOptions {
   }
 
   public MxResolverOptions setMaxTtl(Duration maxTtl) {
-    this.maxTtl = notNegative("max-ttl", maxTtl);
+    this.maxTtl = ProtocolConfig.notNegative("max-ttl", maxTtl);
     return this;
   }
 
@@ -138,7 +138,7 @@ public class MxResolverOptions {
   }
 
   public MxResolverOptions setNegativeTtl(Duration negativeTtl) {
-    this.negativeTtl = notNegative("negative-ttl", negativeTtl);
+    this.negativeTtl = ProtocolConfig.notNegative("negative-ttl", negativeTtl);
     return this;
   }
 
@@ -147,7 +147,7 @@ public class MxResolverOptions {
   }
 
   public MxResolverOptions setAddressTtl(Duration addressTtl) {
-    this.addressTtl = notNegative("address-ttl", addressTtl);
+    this.addressTtl = ProtocolConfig.notNegative("address-ttl", addressTtl);
     return this;
   }
 
@@ -223,19 +223,5 @@ public class MxResolverOptions {
       }
       return new Route(host.toLowerCase(Locale.ROOT), port, literal);
     }
-  }
-
-  private static Duration positive(String name, Duration d) {
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive: " + d);
-    }
-    return d;
-  }
-
-  private static Duration notNegative(String name, Duration d) {
-    if (d.isNegative()) {
-      throw new IllegalArgumentException(name + " must not be negative: " + d);
-    }
-    return d;
   }
 }

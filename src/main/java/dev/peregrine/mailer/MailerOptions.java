@@ -1,6 +1,7 @@
 package dev.peregrine.mailer;
 
 import dev.peregrine.client.SmtpClientOptions;
+import dev.peregrine.config.ProtocolConfig;
 import dev.peregrine.dns.MxResolverOptions;
 import dev.peregrine.pool.SessionPoolOptions;
 import io.vertx.core.json.JsonObject;
@@ -54,12 +55,12 @@ public class MailerOptions {
         case "client" -> setClient(new SmtpClientOptions((JsonObject) v));
         case "dns" -> setDns(new MxResolverOptions((JsonObject) v));
         case "pool" -> setPool(new SessionPoolOptions((JsonObject) v));
-        case "max-recipients-per-transaction" -> setMaxRecipientsPerTransaction(number(key, v).intValue());
-        case "max-in-flight" -> setMaxInFlight(number(key, v).intValue());
-        case "destination-concurrency" -> setDestinationConcurrency(number(key, v).intValue());
-        case "destination-rate" -> setDestinationRate(number(key, v).doubleValue());
-        case "connections-per-minute" -> setConnectionsPerMinute(number(key, v).intValue());
-        case "max-attempts" -> setMaxAttempts(number(key, v).intValue());
+        case "max-recipients-per-transaction" -> setMaxRecipientsPerTransaction(ProtocolConfig.number(key, v).intValue());
+        case "max-in-flight" -> setMaxInFlight(ProtocolConfig.number(key, v).intValue());
+        case "destination-concurrency" -> setDestinationConcurrency(ProtocolConfig.number(key, v).intValue());
+        case "destination-rate" -> setDestinationRate(ProtocolConfig.number(key, v).doubleValue());
+        case "connections-per-minute" -> setConnectionsPerMinute(ProtocolConfig.number(key, v).intValue());
+        case "max-attempts" -> setMaxAttempts(ProtocolConfig.number(key, v).intValue());
         default -> throw new IllegalArgumentException("unknown mailer option '" + key + "'");
       }
     }
@@ -70,20 +71,6 @@ public class MailerOptions {
         .put("max-recipients-per-transaction", maxRecipientsPerTransaction).put("max-in-flight", maxInFlight)
         .put("destination-concurrency", destinationConcurrency).put("destination-rate", destinationRate)
         .put("connections-per-minute", connectionsPerMinute).put("max-attempts", maxAttempts);
-  }
-
-  private static Number number(String key, Object v) {
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException(key + " must be a number: " + v);
-    }
-    return n;
-  }
-
-  private static int atLeastOne(String name, int v) {
-    if (v < 1) {
-      throw new IllegalArgumentException(name + " must be at least 1: " + v);
-    }
-    return v;
   }
 
   public SmtpClientOptions getClient() {
@@ -118,7 +105,7 @@ public class MailerOptions {
   }
 
   public MailerOptions setMaxRecipientsPerTransaction(int v) {
-    maxRecipientsPerTransaction = atLeastOne("max-recipients-per-transaction", v);
+    maxRecipientsPerTransaction = ProtocolConfig.atLeastOne("max-recipients-per-transaction", v);
     return this;
   }
 
@@ -127,7 +114,7 @@ public class MailerOptions {
   }
 
   public MailerOptions setMaxInFlight(int v) {
-    maxInFlight = atLeastOne("max-in-flight", v);
+    maxInFlight = ProtocolConfig.atLeastOne("max-in-flight", v);
     return this;
   }
 
@@ -136,7 +123,7 @@ public class MailerOptions {
   }
 
   public MailerOptions setDestinationConcurrency(int v) {
-    destinationConcurrency = atLeastOne("destination-concurrency", v);
+    destinationConcurrency = ProtocolConfig.atLeastOne("destination-concurrency", v);
     return this;
   }
 
@@ -169,7 +156,7 @@ public class MailerOptions {
   }
 
   public MailerOptions setMaxAttempts(int v) {
-    maxAttempts = atLeastOne("max-attempts", v);
+    maxAttempts = ProtocolConfig.atLeastOne("max-attempts", v);
     return this;
   }
 }

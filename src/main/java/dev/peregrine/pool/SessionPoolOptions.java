@@ -55,14 +55,14 @@ public class SessionPoolOptions {
     for (String key : json.fieldNames()) {
       Object v = json.getValue(key);
       switch (key) {
-        case "max-per-key" -> setMaxPerKey(number(key, v));
-        case "max-per-host" -> setMaxPerHost(number(key, v));
-        case "max-total" -> setMaxTotal(number(key, v));
-        case "max-messages-per-session" -> setMaxMessagesPerSession(number(key, v));
+        case "max-per-key" -> setMaxPerKey(ProtocolConfig.number(key, v).intValue());
+        case "max-per-host" -> setMaxPerHost(ProtocolConfig.number(key, v).intValue());
+        case "max-total" -> setMaxTotal(ProtocolConfig.number(key, v).intValue());
+        case "max-messages-per-session" -> setMaxMessagesPerSession(ProtocolConfig.number(key, v).intValue());
         case "max-age" -> setMaxAge(ProtocolConfig.duration(key, v));
         case "max-idle" -> setMaxIdle(ProtocolConfig.duration(key, v));
-        case "pipeline-depth" -> setPipelineDepth(number(key, v));
-        case "max-waiters" -> setMaxWaiters(number(key, v));
+        case "pipeline-depth" -> setPipelineDepth(ProtocolConfig.number(key, v).intValue());
+        case "max-waiters" -> setMaxWaiters(ProtocolConfig.number(key, v).intValue());
         case "wait-timeout" -> setWaitTimeout(ProtocolConfig.duration(key, v));
         case "host-down-backoff" -> setHostDownBackoff(ProtocolConfig.duration(key, v));
         default -> throw new IllegalArgumentException("unknown pool option '" + key + "'");
@@ -77,33 +77,12 @@ public class SessionPoolOptions {
         .put("wait-timeout", waitTimeout.toString()).put("host-down-backoff", hostDownBackoff.toString());
   }
 
-  private static int number(String key, Object v) {
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException(key + " must be a number: " + v);
-    }
-    return n.intValue();
-  }
-
-  private static int atLeastOne(String name, int v) {
-    if (v < 1) {
-      throw new IllegalArgumentException(name + " must be at least 1: " + v);
-    }
-    return v;
-  }
-
-  private static Duration positive(String name, Duration d) {
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive: " + d);
-    }
-    return d;
-  }
-
   public int getMaxPerKey() {
     return maxPerKey;
   }
 
   public SessionPoolOptions setMaxPerKey(int v) {
-    maxPerKey = atLeastOne("max-per-key", v);
+    maxPerKey = ProtocolConfig.atLeastOne("max-per-key", v);
     return this;
   }
 
@@ -112,7 +91,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxPerHost(int v) {
-    maxPerHost = atLeastOne("max-per-host", v);
+    maxPerHost = ProtocolConfig.atLeastOne("max-per-host", v);
     return this;
   }
 
@@ -121,7 +100,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxTotal(int v) {
-    maxTotal = atLeastOne("max-total", v);
+    maxTotal = ProtocolConfig.atLeastOne("max-total", v);
     return this;
   }
 
@@ -130,7 +109,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxMessagesPerSession(int v) {
-    maxMessagesPerSession = atLeastOne("max-messages-per-session", v);
+    maxMessagesPerSession = ProtocolConfig.atLeastOne("max-messages-per-session", v);
     return this;
   }
 
@@ -139,7 +118,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxAge(Duration v) {
-    maxAge = positive("max-age", v);
+    maxAge = ProtocolConfig.positive("max-age", v);
     return this;
   }
 
@@ -148,7 +127,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxIdle(Duration v) {
-    maxIdle = positive("max-idle", v);
+    maxIdle = ProtocolConfig.positive("max-idle", v);
     return this;
   }
 
@@ -157,7 +136,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setPipelineDepth(int v) {
-    pipelineDepth = atLeastOne("pipeline-depth", v);
+    pipelineDepth = ProtocolConfig.atLeastOne("pipeline-depth", v);
     return this;
   }
 
@@ -166,7 +145,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setMaxWaiters(int v) {
-    maxWaiters = atLeastOne("max-waiters", v);
+    maxWaiters = ProtocolConfig.atLeastOne("max-waiters", v);
     return this;
   }
 
@@ -175,7 +154,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setWaitTimeout(Duration v) {
-    waitTimeout = positive("wait-timeout", v);
+    waitTimeout = ProtocolConfig.positive("wait-timeout", v);
     return this;
   }
 
@@ -184,7 +163,7 @@ public class SessionPoolOptions {
   }
 
   public SessionPoolOptions setHostDownBackoff(Duration v) {
-    hostDownBackoff = positive("host-down-backoff", v);
+    hostDownBackoff = ProtocolConfig.positive("host-down-backoff", v);
     return this;
   }
 }
