@@ -42,6 +42,22 @@ public record Mailbox(String localPart, String domain) {
     return domain.charAt(0) == '[';
   }
 
+  /**
+   * The IP address inside an address literal, {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]} (the tag in
+   * any case), checked as the parser checks it; null for anything else, a general literal included.
+   */
+  public static String literalAddress(String literal) {
+    if (literal.length() < 3 || literal.charAt(0) != '[' || literal.charAt(literal.length() - 1) != ']') {
+      return null;
+    }
+    String body = literal.substring(1, literal.length() - 1);
+    if (body.regionMatches(true, 0, "IPv6:", 0, 5)) {
+      String v6 = body.substring(5);
+      return CommandParser.isIpv6(v6) ? v6 : null;
+    }
+    return CommandParser.isIpv4(body) ? body : null;
+  }
+
   /** True when any character is outside US-ASCII, which needs SMTPUTF8 (RFC 6531). */
   public boolean needsSmtpUtf8() {
     return !isAscii(localPart) || !isAscii(domain);

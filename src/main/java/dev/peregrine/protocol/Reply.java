@@ -73,6 +73,14 @@ public record Reply(int code, EnhancedStatus enhanced, List<String> lines) {
     return String.join("\n", lines);
   }
 
+  /**
+   * {@code text} (an exception's message, say) made fit for a reply line: CR and LF become spaces, null
+   * becomes empty.
+   */
+  public static String lineText(String text) {
+    return text == null ? "" : text.replace('\r', ' ').replace('\n', ' ');
+  }
+
   /** A copy with other text, same codes. */
   public Reply withText(String text) {
     return new Reply(code, enhanced, List.of(text));

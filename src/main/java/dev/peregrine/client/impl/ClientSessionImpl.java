@@ -189,11 +189,16 @@ final class ClientSessionImpl implements ClientSession {
    * message and the next MAIL/RCPT/DATA should arrive together).
    */
   private void write(Buffer b) {
+    enqueue(b);
+  }
+
+  /** Adds a Buffer or {@link Stuffed} content to the current task's write. */
+  private void enqueue(Object part) {
     if (outbox == null) {
       outbox = new ArrayList<>(4);
       context.runOnContext(v -> flush());
     }
-    outbox.add(b);
+    outbox.add(part);
   }
 
   /** Sends what is queued now (before a streamed write or a TLS upgrade, which bypass the outbox). */
@@ -517,11 +522,7 @@ final class ClientSessionImpl implements ClientSession {
 
   private Future<Reply> sendBuffer(List<Buffer> content, Promise<Void> contentWritten) {
     Future<Reply> fin = expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END);
-    if (outbox == null) {
-      outbox = new ArrayList<>(4);
-      context.runOnContext(v -> flush());
-    }
-    outbox.add(new Stuffed(content.get(0)));
+    enqueue(new Stuffed(content.get(0)));
     // The next transaction's group joins the same write.
     contentWritten.tryComplete();
     return fin;
@@ -616,7 +617,7 @@ final class ClientSessionImpl implements ClientSession {
       // Our content source failed, not the server: a transaction failure (the session is closed, since
       // DATA cannot be abandoned half-way), which another exchanger would not fix.
       fin.tryFail(new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
-          "The message content could not be read: " + oneLine(String.valueOf(e.getMessage()))), e));
+          "The message content could not be read: " + Reply.lineText(String.valueOf(e.getMessage()))), e));
       contentWritten.tryComplete();
     });
   }
@@ -699,9 +700,5 @@ final class ClientSessionImpl implements ClientSession {
       vertx.cancelTimer(sweeper);
       return socket.close();
     });
-  }
-
-  private static String oneLine(String s) {
-    return s.replace('\r', ' ').replace('\n', ' ');
   }
 }

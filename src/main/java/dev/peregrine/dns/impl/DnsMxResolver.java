@@ -6,6 +6,7 @@ import dev.peregrine.dns.MxResolution;
 import dev.peregrine.dns.MxResolutionException;
 import dev.peregrine.dns.MxResolver;
 import dev.peregrine.dns.MxResolverOptions;
+import dev.peregrine.protocol.Mailbox;
 import dev.peregrine.protocol.Reply;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -243,32 +244,13 @@ public final class DnsMxResolver implements MxResolver {
   }
 
   private Future<MxResolution> literal(String d) {
-    String inner = d.substring(1, d.length() - 1);
-    if (inner.regionMatches(true, 0, "ipv6:", 0, 5)) {
-      inner = inner.substring(5);
-    }
-    if (!isIpLiteral(inner)) {
+    String address = Mailbox.literalAddress(d);
+    if (address == null) {
       return Future.failedFuture(new MxResolutionException(d,
           Reply.of(501, "5.1.2", "Bad address literal " + d), null));
     }
     return Future.succeededFuture(new MxResolution(d,
-        List.of(new MxHost(inner, 0, options.getPort(), List.of(inner))), MxResolution.Source.LITERAL));
-  }
-
-  private static boolean isIpLiteral(String s) {
-    if (s.indexOf(':') >= 0) {
-      return s.matches("[0-9A-Fa-f:.]+");
-    }
-    String[] parts = s.split("\\.", -1);
-    if (parts.length != 4) {
-      return false;
-    }
-    for (String p : parts) {
-      if (!p.matches("[0-9]{1,3}") || Integer.parseInt(p) > 255) {
-        return false;
-      }
-    }
-    return true;
+        List.of(new MxHost(address, 0, options.getPort(), List.of(address))), MxResolution.Source.LITERAL));
   }
 
   /** A and/or AAAA per the policy, in its order; a name that does not exist has no addresses. */
@@ -326,7 +308,7 @@ public final class DnsMxResolver implements MxResolver {
       return "server answered " + de.code();
     }
     String m = e.getMessage();
-    return m == null ? e.getClass().getSimpleName() : m.replace('\r', ' ').replace('\n', ' ');
+    return m == null ? e.getClass().getSimpleName() : Reply.lineText(m);
   }
 
   /** The name without trailing dots; the root ({@code "."}, which the DNS client gives as null) is empty. */

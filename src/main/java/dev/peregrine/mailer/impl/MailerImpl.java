@@ -23,7 +23,6 @@ import dev.peregrine.pool.PoolStats;
 import dev.peregrine.pool.SessionPool;
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.protocol.SmtpException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -122,8 +121,7 @@ public final class MailerImpl implements Mailer {
 
   @Override
   public Future<MailResult> send(MailMessage message) {
-    Context current = Vertx.currentContext();
-    ContextInternal ctx = (ContextInternal) (current != null ? current : vertx.getOrCreateContext());
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext(); // the caller's, when it has one
     Promise<MailResult> result = ctx.promise();
     Runnable start = () -> {
       Future<MailResult> f;
@@ -294,7 +292,7 @@ public final class MailerImpl implements Mailer {
             // A batch failed with an exception (a bug, or a content factory that threw): still one outcome each.
             Throwable why = y.failed() ? y.cause() : null;
             settle(m, out, i, Reply.of(451, "4.3.0", "Local error in processing"
-                + (why == null ? "" : ": " + oneLine(String.valueOf(why.getMessage())))), null);
+                + (why == null ? "" : ": " + Reply.lineText(String.valueOf(why.getMessage())))), null);
           }
           list.add(out.get(i));
         }
@@ -355,7 +353,7 @@ public final class MailerImpl implements Mailer {
         // Our own congestion, not the exchanger's fault: no reason to prefer a backup. Later, same host.
         for (int i : idx) {
           settle(m, out, i, Reply.of(451, "4.4.5", "Too many transactions waiting for " + target.host() + ": "
-              + oneLine(congested.getMessage())), null);
+              + Reply.lineText(congested.getMessage())), null);
         }
         return Future.succeededFuture();
       }
@@ -474,17 +472,14 @@ public final class MailerImpl implements Mailer {
       }
     }
     if (e instanceof SmtpConnectionException ce && ce.isTlsFailure()) {
-      return Reply.of(451, "4.7.5", "TLS with " + where + " failed: " + oneLine(ce.getMessage()));
+      return Reply.of(451, "4.7.5", "TLS with " + where + " failed: " + Reply.lineText(ce.getMessage()));
     }
     if (e == null) {
       return Reply.of(451, "4.4.4", "No mail exchanger to try for " + where);
     }
-    return Reply.of(451, "4.4.1", "No mail exchanger took the message: " + oneLine(e.getMessage()));
+    return Reply.of(451, "4.4.1", "No mail exchanger took the message: " + Reply.lineText(e.getMessage()));
   }
 
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replace('\r', ' ').replace('\n', ' ');
-  }
 
   @Override
   public MailerMetrics metrics() {

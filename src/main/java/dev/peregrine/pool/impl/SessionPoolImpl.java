@@ -159,8 +159,7 @@ public final class SessionPoolImpl implements SessionPool {
 
   @Override
   public Future<Lease> acquire(PoolKey key, String serverName) {
-    Context current = Vertx.currentContext();
-    ContextInternal ctx = (ContextInternal) (current != null ? current : vertx.getOrCreateContext());
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext(); // the caller's, when it has one
     Promise<Lease> promise = ctx.promise();
     Waiter w = new Waiter(promise, ctx, serverName);
     List<Runnable> after = new ArrayList<>();
