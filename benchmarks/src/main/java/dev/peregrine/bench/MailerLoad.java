@@ -59,20 +59,9 @@ public final class MailerLoad {
     try {
       Load load = which.equals("peregrine") ? new PeregrineLoad(vertx, dnsPort, mxPort, cap, body)
           : new VertxMailLoad(vertx, mxPort, cap, body);
-      long warmupNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("WARMUP_SECONDS", "5")));
-      long warmStart = System.nanoTime();
-      do {
-        load.run(Math.max(HOSTS * cap, messages / 4)).await(600, TimeUnit.SECONDS);
-      } while (System.nanoTime() - warmStart < warmupNanos);
-      var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      Passes.warmUp(load::run, Math.max(HOSTS * cap, messages / 4), 600);
       long sessions0 = load.sessionsOpened();
-      long cpu0 = os.getProcessCpuTime();
-      long t0 = System.nanoTime();
-      load.run(messages).await(600, TimeUnit.SECONDS);
-      double secs = (System.nanoTime() - t0) / 1e9;
-      double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
-      System.out.printf("msgs/s %.0f%n", messages / secs);
-      System.out.printf("cpu-s-per-1000 %.3f%n", cpu * 1000 / messages);
+      Passes.measure(load::run, messages, 600);
       if (sessions0 >= 0) {
         System.out.printf("sessions-per-1000 %.1f%n", (load.sessionsOpened() - sessions0) * 1000.0 / messages);
         System.out.println("metrics " + load);
