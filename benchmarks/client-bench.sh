@@ -3,8 +3,9 @@
 # Vert.x mail client (same pool size) vs Postfix smtp-source -d, all reusing sessions, median of 3 runs.
 # Peregrine keeps up to 8 transactions in flight per session (pipelining); the Vert.x client one per pooled
 # connection; smtp-source sends in lockstep. Each cell: msgs/s and CPU seconds per 1,000 messages (the
-# client process's own CPU: smtp-source whole process, the JVMs during the measured pass, after at least
-# 5 s of warm-up passes, WARMUP_SECONDS).
+# client process's own CPU: smtp-source whole process, the JVMs during the measured pass, after warm-up
+# passes until the JIT has settled: at least WARMUP_SECONDS (5), then until three passes in a row spent
+# under 1 % of their time compiling, at most WARMUP_MAX_SECONDS (60); see Passes.java).
 #
 # Prerequisites:  mvn -B -q install -DskipTests && mvn -B -q -f benchmarks/pom.xml package
 # Usage:          benchmarks/client-bench.sh            (BENCH_JAR=path/to/benchmarks.jar to override)
@@ -17,9 +18,11 @@ printf "%-6s %-8s %16s %16s %16s\n" "" "" "msg/s cpu/1k" "msg/s cpu/1k" "msg/s c
 for size in ${SIZES:-1024 102400}; do
   for sessions in ${SESSIONS:-1 10 50}; do
     if [ "$size" = 1024 ]; then msgs=$(( sessions == 1 ? 4000 : 20000 )); else msgs=$(( sessions == 1 ? 1000 : 3000 )); fi
-    for who in source vertx-mail peregrine; do
-      : > "$work/$who.rate"; : > "$work/$who.cpu"
-      for _ in $(seq 1 "$RUNS"); do
+    for who in source vertx-mail peregrine; do : > "$work/$who.rate"; : > "$work/$who.cpu"; done
+    # Runs interleaved (source, vertx-mail, peregrine, source, ...) so that a slow spell of the machine
+    # falls on every client alike.
+    for _ in $(seq 1 "$RUNS"); do
+      for who in source vertx-mail peregrine; do
         if [ "$who" = source ]; then out=$(source_run -d -s "$sessions" -m "$msgs" -l "$size" "$sink_port")
         else out=$(java_run "$who" 127.0.0.1 "$sink_port" "$sessions" "$msgs" "$size"); fi
         read -r rate cpu <<< "$out"; echo "$rate" >> "$work/$who.rate"; echo "$cpu" >> "$work/$who.cpu"

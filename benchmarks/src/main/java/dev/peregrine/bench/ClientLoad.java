@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The client side of the end-to-end client benchmark: sends {@code messages} messages of {@code size} octets
  * over {@code sessions} reused sessions to HOST:PORT, with Peregrine's client or the Vert.x mail client,
- * after warm-up passes of the same load (at least WARMUP_SECONDS, default 5); prints {@code msgs/s <rate>} and {@code cpu-s-per-1000 <seconds>}
- * (process CPU time per 1,000 messages) for the measured pass.
+ * after warm-up passes of the same load until the JIT has settled, and prints the measured pass as
+ * {@link Passes} does ({@code msgs/s}, {@code cpu-s-per-1000}, ...).
  *
  * <p>Usage: {@code ClientLoad peregrine|vertx-mail HOST PORT SESSIONS MESSAGES SIZE}
  */
@@ -45,8 +45,7 @@ public final class ClientLoad {
     try {
       Load load = which.equals("peregrine") ? new PeregrineLoad(vertx, host, port, sessions, body)
           : new VertxMailLoad(vertx, host, port, sessions, body);
-      Passes.warmUp(load::run, Math.max(sessions, messages / 4), 300);
-      Passes.measure(load::run, messages, 300);
+      Passes.run(load::run, Math.max(sessions, messages / 4), messages, 300);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
     }

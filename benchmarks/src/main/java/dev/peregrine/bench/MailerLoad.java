@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       exchanger (it has no MX lookup; the routing is given to it for free), a pool of CAP connections each,
  *       CAP sends outstanding per client.</li>
  * </ul>
- * After warm-up passes (at least WARMUP_SECONDS, default 5) prints {@code msgs/s}, {@code cpu-s-per-1000}
- * (the process's CPU time) and, for Peregrine, {@code sessions-per-1000} of the measured pass.
+ * After warm-up passes until the JIT has settled ({@link Passes}) prints {@code msgs/s}, {@code cpu-s-per-1000}
+ * (the process's CPU time) and more as {@link Passes} does, and, for Peregrine, {@code sessions-per-1000} of the measured pass.
  *
  * <p>Usage: {@code MailerLoad peregrine|vertx-mail DNS_PORT MX_PORT MESSAGES SIZE CAP}
  */
@@ -59,11 +59,13 @@ public final class MailerLoad {
     try {
       Load load = which.equals("peregrine") ? new PeregrineLoad(vertx, dnsPort, mxPort, cap, body)
           : new VertxMailLoad(vertx, mxPort, cap, body);
-      Passes.warmUp(load::run, Math.max(HOSTS * cap, messages / 4), 600);
-      long sessions0 = load.sessionsOpened();
-      Passes.measure(load::run, messages, 600);
-      if (sessions0 >= 0) {
-        System.out.printf("sessions-per-1000 %.1f%n", (load.sessionsOpened() - sessions0) * 1000.0 / messages);
+      long[] sessions0 = new long[1];
+      Passes.run(n -> {
+        sessions0[0] = load.sessionsOpened();
+        return load.run(n);
+      }, Math.max(HOSTS * cap, messages / 4), messages, 600);
+      if (sessions0[0] >= 0) {
+        System.out.printf("sessions-per-1000 %.1f%n", (load.sessionsOpened() - sessions0[0]) * 1000.0 / messages);
         System.out.println("metrics " + load);
       }
     } finally {
