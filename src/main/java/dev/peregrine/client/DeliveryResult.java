@@ -29,7 +29,12 @@ public record DeliveryResult(Reply mailReply, List<RecipientResult> recipients, 
 
   /** True when the server took the message for every recipient. */
   public boolean allDelivered() {
-    return recipients.stream().allMatch(RecipientResult::delivered);
+    for (RecipientResult r : recipients) {
+      if (!r.delivered()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public List<RecipientResult> delivered() {

@@ -17,8 +17,8 @@ import java.util.function.IntFunction;
  * {@code sys-s-per-1000}, {@code heap-bytes-per-msg}, {@code jit-ms} (compiler time during the pass), {@code warm-up-s} and
  * {@code warm-up-passes}; with BENCH_THREADS set, also {@code thread NAME cpu-s-per-1000} per thread name.
  *
- * <p>Warm-up: at least WARMUP_SECONDS (default 5), then until three passes in a row spend under 1 % of their
- * wall time in the JIT compilers, at most WARMUP_MAX_SECONDS (default 60). A fixed 5 s was not enough for 100 KiB
+ * <p>Warm-up: at least WARMUP_SECONDS (default 5), then until the passes of the last 2 s (three at least)
+ * each spent under 1 % of their wall time in the JIT compilers, at most WARMUP_MAX_SECONDS (default 60). A fixed 5 s was not enough for 100 KiB
  * messages on one session (about 10,000 messages by then: per-message methods were only reaching C2's
  * thresholds), and C2 alone then added 0.05 to 0.20 CPU-s per 1,000 messages to the measured pass. One
  * quiet pass was not enough either: the event loop's outer methods (Netty's select loop, run loop) run once
@@ -43,13 +43,16 @@ final class Passes {
     long maxNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("WARMUP_MAX_SECONDS", "60")));
     long warmStart = System.nanoTime();
     int passes = 0;
-    int quiet = 0;
+    int quietPasses = 0;
+    double quietSeconds = 0;
     Measured m;
     do {
       m = measure(pass, warmUpMessages, timeoutSeconds);
       passes++;
-      quiet = m.settled() ? quiet + 1 : 0;
-    } while (System.nanoTime() - warmStart < minNanos || quiet < 3 && System.nanoTime() - warmStart < maxNanos);
+      quietPasses = m.settled() ? quietPasses + 1 : 0;
+      quietSeconds = m.settled() ? quietSeconds + m.seconds : 0;
+    } while (System.nanoTime() - warmStart < minNanos
+        || (quietPasses < 3 || quietSeconds < 2) && System.nanoTime() - warmStart < maxNanos);
     double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
     m = measure(pass, messages, timeoutSeconds);
     StringBuilder out = new StringBuilder();

@@ -410,7 +410,7 @@ final class ClientSessionImpl implements ClientSession {
       // No transaction was opened: nothing to reset.
       return Future.succeededFuture(result(tx, mail, rcpts, mail, null));
     }
-    boolean anyAccepted = rcpts.stream().anyMatch(Reply::isPositive);
+    boolean anyAccepted = anyPositive(rcpts);
     return switch (plan.content) {
       case BDAT_BUFFER -> {
         if (contentReply == null) {
@@ -632,6 +632,15 @@ final class ClientSessionImpl implements ClientSession {
         stream.resume();
       });
     }
+  }
+
+  private static boolean anyPositive(List<Reply> replies) {
+    for (Reply r : replies) {
+      if (r.isPositive()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static DeliveryResult result(MailTransaction tx, Reply mail, List<Reply> rcpts, Reply settle, Reply data) {

@@ -167,6 +167,11 @@ final class TransactionPlan {
     if (!tx.from().isNull() && tx.from().mailbox().needsSmtpUtf8()) {
       return true;
     }
-    return tx.recipients().stream().anyMatch(r -> !r.path().isPostmaster() && r.path().mailbox().needsSmtpUtf8());
+    for (MailTransaction.Recipient r : tx.recipients()) {
+      if (!r.path().isPostmaster() && r.path().mailbox().needsSmtpUtf8()) {
+        return true;
+      }
+    }
+    return false;
   }
 }
