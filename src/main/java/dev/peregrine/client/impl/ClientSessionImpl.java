@@ -232,19 +232,24 @@ final class ClientSessionImpl implements ClientSession {
     // heap copy and then a direct copy, both allocated per message.)
     NetSocketInternal internal = (NetSocketInternal) socket;
     io.netty.buffer.ByteBuf direct = internal.channelHandlerContext().alloc().directBuffer(total);
-    for (Object o : parts) {
-      if (o instanceof Stuffed stuffed) {
-        DotStuffer stuffer = new DotStuffer();
-        stuffer.encodeTo(stuffed.content(), direct);
-        direct.writeBytes(((BufferInternal) stuffer.finish()).getByteBuf());
-        continue;
+    try {
+      for (Object o : parts) {
+        if (o instanceof Stuffed stuffed) {
+          DotStuffer stuffer = new DotStuffer();
+          stuffer.encodeTo(stuffed.content(), direct);
+          direct.writeBytes(((BufferInternal) stuffer.finish()).getByteBuf());
+          continue;
+        }
+        io.netty.buffer.ByteBuf src = ((BufferInternal) o).getByteBuf();
+        int n = src.readableBytes();
+        // Driven by the source: a composite copies component by component.
+        direct.ensureWritable(n);
+        src.getBytes(src.readerIndex(), direct, direct.writerIndex(), n);
+        direct.writerIndex(direct.writerIndex() + n);
       }
-      io.netty.buffer.ByteBuf src = ((BufferInternal) o).getByteBuf();
-      int n = src.readableBytes();
-      // Driven by the source: a composite copies component by component.
-      direct.ensureWritable(n);
-      src.getBytes(src.readerIndex(), direct, direct.writerIndex(), n);
-      direct.writerIndex(direct.writerIndex() + n);
+    } catch (RuntimeException e) {
+      direct.release(); // not handed to the channel, which would release it after the write
+      throw e;
     }
     internal.writeMessage(direct);
   }
