@@ -12,6 +12,9 @@
 # Usage:          benchmarks/client-bench.sh            (BENCH_JAR=path/to/benchmarks.jar to override)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# The sink on CPU 0, the client under test on CPU 1 (PIN_SINK= PIN_CLIENT= to let the scheduler place
+# them): unpinned, the per-message CPU of one and the same client varied by 30-50 % between runs.
+PIN_SINK=${PIN_SINK-0} PIN_CLIENT=${PIN_CLIENT-1}
 start_sink
 
 printf "%-6s %-8s %16s %16s %16s %9s %9s\n" size sessions "smtp-source" "vertx-mail" "peregrine" vs-source vs-vertx

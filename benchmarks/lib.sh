@@ -15,6 +15,10 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
+# CPU pinning, used by client-bench.sh: with PIN_SINK=N the sink runs on CPU N only, with PIN_CLIENT=M every
+# client process (smtp-source, the JVMs) on CPU M only. Unset: no pinning.
+pin_client() { if [ -n "${PIN_CLIENT:-}" ]; then taskset -c "$PIN_CLIENT" "$@"; else "$@"; fi; }
+
 # Starts Postfix smtp-sink on a free loopback port (extra arguments go before the address); sets
 # sink_port and sink_pid. smtp-sink refuses to run as root without -u.
 start_sink() {
@@ -22,6 +26,7 @@ start_sink() {
   local user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
   /usr/sbin/smtp-sink "${user[@]}" "$@" 127.0.0.1:"$sink_port" 1000 > "$work/sink.out" 2>&1 &
   sink_pid=$!; pids+=("$sink_pid")
+  if [ -n "${PIN_SINK:-}" ]; then taskset -pc "$PIN_SINK" "$sink_pid" > /dev/null; fi
   wait_port "$sink_port"
 }
 
@@ -31,12 +36,12 @@ source_run() {
   local port=${*: -1} msgs t0 t1 cpu
   msgs=$(printf '%s\n' "$@" | awk 'p {print; exit} $0 == "-m" {p = 1}')
   t0=$(date +%s.%N)
-  cpu=$( { /usr/bin/time -f '%U %S' /usr/sbin/smtp-source "${@:1:$#-1}" 127.0.0.1:"$port" > /dev/null; } 2>&1 | tail -1)
+  cpu=$( { /usr/bin/time -f '%U %S' ${PIN_CLIENT:+taskset -c "$PIN_CLIENT"} /usr/sbin/smtp-source "${@:1:$#-1}" 127.0.0.1:"$port" > /dev/null; } 2>&1 | tail -1)
   t1=$(date +%s.%N)
   awk -v m="$msgs" -v a="$t0" -v b="$t1" -v c="$cpu" 'BEGIN {split(c, u, " "); printf "%.0f %.3f\n", m / (b - a), (u[1] + u[2]) * 1000 / m}'
 }
 
 # ClientLoad WHO HOST PORT SESSIONS MESSAGES SIZE: prints "msgs/s cpu-seconds-per-1000".
 java_run() {
-  java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
+  pin_client java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
 }

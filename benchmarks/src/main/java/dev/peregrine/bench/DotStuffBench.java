@@ -1,7 +1,11 @@
 package dev.peregrine.bench;
 
 import dev.peregrine.protocol.DotStuffer;
+import dev.peregrine.protocol.impl.Bytes;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,7 +29,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #buffer}: the Buffer API, fed 16 KiB Buffers as a socket or file read delivers them, then
  *       {@code finish()};</li>
  *   <li>{@link #bytes}: the allocation-free {@code encode(byte[], off, len, dst, dstOff)} over the same
- *       16 KiB pieces into one preallocated destination, then {@code finish()}.</li>
+ *       16 KiB pieces into one preallocated destination, then {@code finish()};</li>
+ *   <li>{@link #directBuffer}: what the client does with a buffered message at the flush: the whole message
+ *       stuffed by {@code encodeTo} into a pooled direct ByteBuf (allocated and released per op, as the
+ *       socket's write does), terminator included;</li>
+ *   <li>{@link #classify}: the client's one pass that decides BODY= (7-bit, 8-bit or binary).</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -43,6 +51,7 @@ public class DotStuffBench {
   private Buffer[] chunks;
   private byte[] dst;
   private DotStuffer stuffer;
+  private Buffer whole;
 
   @Setup
   public void setup() {
@@ -50,6 +59,7 @@ public class DotStuffBench {
     chunks = MessageContent.chunks(content, MessageContent.CHUNK);
     dst = new byte[DotStuffer.maxEncodedLength(size) + 16];
     stuffer = new DotStuffer();
+    whole = Buffer.buffer(content);
     byte[] expected = MessageContent.stuffReference(content);
 
     // Both APIs must produce exactly the reference wire form, or the numbers mean nothing.
@@ -67,6 +77,34 @@ public class DotStuffBench {
     if (!Arrays.equals(dst, 0, n + tail.length, expected, 0, expected.length)) {
       throw new IllegalStateException("DotStuffer.encode(byte[]...) output differs from the reference");
     }
+    ByteBuf direct = encodeDirect();
+    byte[] viaDirect = new byte[direct.readableBytes()];
+    direct.readBytes(viaDirect);
+    direct.release();
+    if (!Arrays.equals(viaDirect, expected)) {
+      throw new IllegalStateException("DotStuffer.encodeTo(Buffer, ByteBuf) output differs from the reference");
+    }
+  }
+
+  @Benchmark
+  public int directBuffer() {
+    ByteBuf b = encodeDirect();
+    int n = b.readableBytes();
+    b.release();
+    return n;
+  }
+
+  @Benchmark
+  public Bytes.ContentClass classify() {
+    return Bytes.classify(whole);
+  }
+
+  /** As ClientSessionImpl.flush: room for a dot per 64 octets, then stuffed and terminated. */
+  private ByteBuf encodeDirect() {
+    ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(size + (size >>> 6) + 8);
+    stuffer.encodeTo(whole, b);
+    b.writeBytes(((BufferInternal) stuffer.finish()).getByteBuf());
+    return b;
   }
 
   @Benchmark
