@@ -16,8 +16,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 # CPU pinning, used by client-bench.sh: with PIN_SINK=N the sink runs on CPU N only, with PIN_CLIENT=M every
-# client process (smtp-source, the JVMs) on CPU M only. Unset: no pinning.
-pin_client() { if [ -n "${PIN_CLIENT:-}" ]; then taskset -c "$PIN_CLIENT" "$@"; else "$@"; fi; }
+# client process (smtp-source, the JVMs) on CPU M only (through ${PIN_CLIENT:+taskset ...}). Unset: none.
 
 # Starts Postfix smtp-sink on a free loopback port (extra arguments go before the address); sets
 # sink_port and sink_pid. smtp-sink refuses to run as root without -u.
@@ -43,5 +42,5 @@ source_run() {
 
 # ClientLoad WHO HOST PORT SESSIONS MESSAGES SIZE: prints "msgs/s cpu-seconds-per-1000".
 java_run() {
-  pin_client java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
+  ${PIN_CLIENT:+taskset -c "$PIN_CLIENT"} java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
 }

@@ -516,7 +516,7 @@ final class ClientSessionImpl implements ClientSession {
       return true;
     }
     if (c instanceof SmtpCommand.Data || c instanceof SmtpCommand.Bdat) {
-      return done.stream().skip(mailIndex + 1).noneMatch(Reply::isPositive);
+      return !anyPositive(done.subList(Math.min(mailIndex + 1, done.size()), done.size()));
     }
     return false;
   }
