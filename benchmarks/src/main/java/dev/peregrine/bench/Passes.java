@@ -49,8 +49,13 @@ final class Passes {
     do {
       m = measure(pass, warmUpMessages, timeoutSeconds);
       passes++;
-      quietPasses = m.settled() ? quietPasses + 1 : 0;
-      quietSeconds = m.settled() ? quietSeconds + m.seconds : 0;
+      if (m.settled()) {
+        quietPasses++;
+        quietSeconds += m.seconds;
+      } else {
+        quietPasses = 0;
+        quietSeconds = 0;
+      }
     } while (System.nanoTime() - warmStart < minNanos
         || (quietPasses < 3 || quietSeconds < 2) && System.nanoTime() - warmStart < maxNanos);
     double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
