@@ -2,13 +2,10 @@ package dev.peregrine.config;
 
 import dev.peregrine.protocol.CodecLimits;
 import dev.peregrine.protocol.Timeouts;
-import dev.peregrine.test.BlockedThreadDetector;
-import io.vertx.core.Vertx;
+import dev.peregrine.test.VertxFixture;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,25 +13,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
-class PeregrineConfigTest {
-
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = BlockedThreadDetector.vertx();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
-  }
+@ExtendWith(VertxExtension.class)
+class PeregrineConfigTest extends VertxFixture {
 
   @Test
   void theEmbeddedDefaultsAreTheCodecDefaults(VertxTestContext ctx) {
