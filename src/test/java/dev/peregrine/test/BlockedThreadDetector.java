@@ -38,6 +38,9 @@ public final class BlockedThreadDetector implements BeforeEachCallback, AfterEac
     } catch (ClassNotFoundException | LinkageError e) {
       // Another Netty version: nothing to warm.
     }
+    // Tests assert inside event-loop callbacks (vertx-junit5's verify); AssertJ's first use loads and
+    // configures a few hundred classes (541 ms on a loaded machine). Pay for it here, off the loops.
+    org.assertj.core.api.Assertions.assertThat(new IllegalStateException("warm-up")).hasMessage("warm-up");
     JUL.addHandler(collector(""));
     UNHANDLED.addHandler(collector("unhandled exception: "));
   }
