@@ -115,7 +115,12 @@ final class ClientSessionImpl implements ClientSession {
   /** Installs the socket handlers; called once the greeting is awaited, so that no reply can come first. */
   private void listen() {
     socket.handler(this::onData);
-    socket.closeHandler(v -> failAll(new SmtpConnectionException("connection closed by " + host, null, false, false)));
+    socket.closeHandler(v -> {
+      Expect oldest = expected.peek();
+      failAll(new SmtpConnectionException("connection closed by " + host
+          + (oldest == null ? "" : " before the reply to " + (oldest.command() == null ? "the greeting" : oldest.command())),
+          null, false, false));
+    });
     socket.exceptionHandler(e -> {
       failAll(new SmtpConnectionException("connection to " + host + " failed: " + e.getMessage(), e, false, false));
       socket.close();
@@ -257,9 +262,20 @@ final class ClientSessionImpl implements ClientSession {
   /** Writes one command and awaits its reply. */
   Future<Reply> command(Phase phase, SmtpCommand command) {
     String line = CommandEncoder.encode(command);
-    Future<Reply> f = expect(phase, line.strip(), Timeouts.phaseOf(command.kind()));
+    Future<Reply> f = expect(phase, describe(command, line), Timeouts.phaseOf(command.kind()));
     write(Buffer.buffer(line.getBytes(StandardCharsets.UTF_8)));
     return f;
+  }
+
+  /**
+   * The command as messages show it: its line without CRLF, except that AUTH's initial response (a password
+   * or a bearer token, base64 is no protection) is never kept.
+   */
+  static String describe(SmtpCommand command, String line) {
+    if (command instanceof SmtpCommand.Auth auth) {
+      return "AUTH " + auth.mechanism() + (auth.initialResponse() == null ? "" : " ****");
+    }
+    return line.strip();
   }
 
   /** Fails unless the reply is positive (or 3xx when {@code intermediateOk}). */
@@ -459,7 +475,7 @@ final class ClientSessionImpl implements ClientSession {
     List<Future<Reply>> fs = new ArrayList<>(commands.size());
     for (SmtpCommand c : commands) {
       String line = CommandEncoder.encode(c);
-      Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+      Future<Reply> f = expect(phaseOf(c), describe(c, line), Timeouts.phaseOf(c.kind()));
       if (c instanceof SmtpCommand.MailFrom) {
         f.onSuccess(r -> answered.tryComplete());
       }
@@ -484,7 +500,7 @@ final class ClientSessionImpl implements ClientSession {
           return Future.succeededFuture();
         }
         String line = CommandEncoder.encode(c);
-        Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+        Future<Reply> f = expect(phaseOf(c), describe(c, line), Timeouts.phaseOf(c.kind()));
         if (c instanceof SmtpCommand.MailFrom) {
           f.onSuccess(r -> answered.tryComplete());
         }
