@@ -11,7 +11,7 @@ import java.util.List;
  * Content given as a stream of chosen chunks (split wherever a test wants: after a CR, inside a CRLF, empty
  * chunks), one chunk per event-loop task on {@code context} while not paused, then the end.
  */
-final class ChunkStream implements ReadStream<Buffer> {
+class ChunkStream implements ReadStream<Buffer> {
 
   private final Context context;
   private final List<Buffer> chunks;
