@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * Loads Peregrine's configuration through Vert.x Config: the defaults embedded as
  * {@value #DEFAULTS} (YAML), then an optional user YAML file, then environment variables
- * ({@code PEREGRINE_} + the key path in upper case, '.' and '-' as '_'). Later sources win, key by key.
+ * ({@code PEREGRINE_} + the key path in upper case, '.' and '-' as '_'). Later sources win, key by key. A list
+ * from the environment is its comma-separated elements, each trimmed; empty ones are dropped.
  *
  * <p>Only keys that exist in the defaults can be set from the environment, so the environment never
  * leaks into the configuration; values from the environment take the type of the default they replace.
@@ -158,7 +159,15 @@ public final class PeregrineConfig {
       return Boolean.parseBoolean(v);
     }
     if (like instanceof JsonArray) {
-      return new JsonArray(List.of((Object[]) raw.split(",")));
+      // "PLAIN, LOGIN" is two elements, not "PLAIN" and " LOGIN"; an empty variable is an empty list.
+      JsonArray list = new JsonArray();
+      for (String element : raw.split(",")) {
+        String e = element.trim();
+        if (!e.isEmpty()) {
+          list.add(e);
+        }
+      }
+      return list;
     }
     return raw;
   }

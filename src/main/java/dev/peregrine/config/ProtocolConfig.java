@@ -4,6 +4,7 @@ import dev.peregrine.protocol.CodecLimits;
 import dev.peregrine.protocol.Timeouts;
 import io.vertx.core.json.JsonObject;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -124,6 +125,23 @@ public final class ProtocolConfig {
       throw new IllegalArgumentException(key + " must be a positive whole number, not " + v);
     }
     return n.intValue();
+  }
+
+  /**
+   * A JSON value that must be a whole number that fits an {@code int}, refused by its key's name otherwise:
+   * 2.5 is not 2, and 5e9 is not the int it would wrap to. A whole number written as a decimal (4.0) is
+   * that number.
+   */
+  public static int wholeNumber(String key, Object value) {
+    if (value instanceof Number n) {
+      try {
+        // Through the number's own text: exact for Integer, Long, BigInteger, Double and BigDecimal alike.
+        return new BigDecimal(n.toString()).intValueExact();
+      } catch (NumberFormatException | ArithmeticException e) {
+        // NaN, an infinity, a fraction, or out of range: refused below
+      }
+    }
+    throw new IllegalArgumentException(key + " must be a whole number (at most " + Integer.MAX_VALUE + "): " + value);
   }
 
   /** A JSON value that must be a number, refused by its key's name otherwise. */

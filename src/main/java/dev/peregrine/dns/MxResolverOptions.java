@@ -75,7 +75,7 @@ public class MxResolverOptions {
         case "address-ttl" -> setAddressTtl(ProtocolConfig.duration(key, v));
         case "address-policy" -> setAddressPolicy(
             AddressPolicy.valueOf(String.valueOf(v).toUpperCase(Locale.ROOT).replace('-', '_')));
-        case "port" -> setPort(ProtocolConfig.number(key, v).intValue());
+        case "port" -> setPort(ProtocolConfig.wholeNumber(key, v));
         case "routes" -> {
           routes = new LinkedHashMap<>();
           ((JsonObject) v).forEach(e -> addRoute(e.getKey(), String.valueOf(e.getValue())));

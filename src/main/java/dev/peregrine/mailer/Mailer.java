@@ -34,7 +34,8 @@ public interface Mailer {
 
   /**
    * Sends every message of {@code messages}, pausing the stream while the mailer is full; each result goes
-   * to {@code results}. Completes when the stream has ended and every result is in.
+   * to {@code results}. Completes when the stream has ended and every result is in. When {@code results}
+   * throws, the later results still go to it and the future then fails with the first exception it threw.
    */
   Future<Void> sendAll(ReadStream<MailMessage> messages, Handler<MailResult> results);
 

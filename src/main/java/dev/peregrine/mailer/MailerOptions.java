@@ -55,12 +55,12 @@ public class MailerOptions {
         case "client" -> setClient(new SmtpClientOptions((JsonObject) v));
         case "dns" -> setDns(new MxResolverOptions((JsonObject) v));
         case "pool" -> setPool(new SessionPoolOptions((JsonObject) v));
-        case "max-recipients-per-transaction" -> setMaxRecipientsPerTransaction(ProtocolConfig.number(key, v).intValue());
-        case "max-in-flight" -> setMaxInFlight(ProtocolConfig.number(key, v).intValue());
-        case "destination-concurrency" -> setDestinationConcurrency(ProtocolConfig.number(key, v).intValue());
+        case "max-recipients-per-transaction" -> setMaxRecipientsPerTransaction(ProtocolConfig.wholeNumber(key, v));
+        case "max-in-flight" -> setMaxInFlight(ProtocolConfig.wholeNumber(key, v));
+        case "destination-concurrency" -> setDestinationConcurrency(ProtocolConfig.wholeNumber(key, v));
         case "destination-rate" -> setDestinationRate(ProtocolConfig.number(key, v).doubleValue());
-        case "connections-per-minute" -> setConnectionsPerMinute(ProtocolConfig.number(key, v).intValue());
-        case "max-attempts" -> setMaxAttempts(ProtocolConfig.number(key, v).intValue());
+        case "connections-per-minute" -> setConnectionsPerMinute(ProtocolConfig.wholeNumber(key, v));
+        case "max-attempts" -> setMaxAttempts(ProtocolConfig.wholeNumber(key, v));
         default -> throw new IllegalArgumentException("unknown mailer option '" + key + "'");
       }
     }

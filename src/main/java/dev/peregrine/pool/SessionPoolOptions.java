@@ -55,14 +55,14 @@ public class SessionPoolOptions {
     for (String key : json.fieldNames()) {
       Object v = json.getValue(key);
       switch (key) {
-        case "max-per-key" -> setMaxPerKey(ProtocolConfig.number(key, v).intValue());
-        case "max-per-host" -> setMaxPerHost(ProtocolConfig.number(key, v).intValue());
-        case "max-total" -> setMaxTotal(ProtocolConfig.number(key, v).intValue());
-        case "max-messages-per-session" -> setMaxMessagesPerSession(ProtocolConfig.number(key, v).intValue());
+        case "max-per-key" -> setMaxPerKey(ProtocolConfig.wholeNumber(key, v));
+        case "max-per-host" -> setMaxPerHost(ProtocolConfig.wholeNumber(key, v));
+        case "max-total" -> setMaxTotal(ProtocolConfig.wholeNumber(key, v));
+        case "max-messages-per-session" -> setMaxMessagesPerSession(ProtocolConfig.wholeNumber(key, v));
         case "max-age" -> setMaxAge(ProtocolConfig.duration(key, v));
         case "max-idle" -> setMaxIdle(ProtocolConfig.duration(key, v));
-        case "pipeline-depth" -> setPipelineDepth(ProtocolConfig.number(key, v).intValue());
-        case "max-waiters" -> setMaxWaiters(ProtocolConfig.number(key, v).intValue());
+        case "pipeline-depth" -> setPipelineDepth(ProtocolConfig.wholeNumber(key, v));
+        case "max-waiters" -> setMaxWaiters(ProtocolConfig.wholeNumber(key, v));
         case "wait-timeout" -> setWaitTimeout(ProtocolConfig.duration(key, v));
         case "host-down-backoff" -> setHostDownBackoff(ProtocolConfig.duration(key, v));
         default -> throw new IllegalArgumentException("unknown pool option '" + key + "'");

@@ -46,8 +46,11 @@ public final class DotStuffer {
   }
 
   /**
-   * For BDAT (RFC 3030), which has no dot-stuffing and no terminator: only turns bare CR and bare LF into
-   * CRLF; {@link #finish()} returns what completes a CR at the very end (nothing otherwise).
+   * For text sent with BDAT (RFC 3030), which has no dot-stuffing and no terminator: only turns bare CR and
+   * bare LF into CRLF; {@link #finish()} returns what ends the last line (the LF after a final CR, CRLF
+   * after a last line without one, nothing otherwise). Text then arrives exactly as it does after DATA,
+   * whose terminator ends the last line too (RFC 5321 §4.1.1.4: the first CRLF of {@code CRLF.CRLF} ends
+   * the message's last line), whichever extensions the server offers.
    */
   public static DotStuffer lineEndingsOnly() {
     return new DotStuffer(false);
@@ -149,7 +152,8 @@ public final class DotStuffer {
 
   /** The end of data: whatever closes the last line, then {@code .CRLF}. Resets for the next message. */
   public Buffer finish() {
-    byte[] tail = stuffDots ? (pendingCr ? LF_END : lineStart ? END : CRLF_END) : pendingCr ? LF_ONLY : NOTHING;
+    byte[] tail = stuffDots ? (pendingCr ? LF_END : lineStart ? END : CRLF_END)
+        : pendingCr ? LF_ONLY : lineStart ? NOTHING : CRLF;
     written += tail.length;
     lineStart = true;
     pendingCr = false;

@@ -108,6 +108,46 @@ class PeregrineConfigTest extends VertxFixture {
         .hasMessageContaining("path must be a positive whole number");
   }
 
+  /** 2.5 is not 2, and 5e9 does not wrap to 705032704: both refused by the key's name, as the JSON gives them. */
+  @Test
+  void wholeNumbersRefuseFractionsAndValuesPastAnInt() {
+    for (Object bad : new Object[] {2.5, 5_000_000_000L, 5e9, -5_000_000_000L, "3"}) {
+      assertThatThrownBy(() -> new dev.peregrine.mailer.MailerOptions(new JsonObject().put("max-in-flight", bad)))
+          .as("max-in-flight: %s", bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-in-flight");
+      assertThatThrownBy(() -> new dev.peregrine.pool.SessionPoolOptions(new JsonObject().put("max-per-key", bad)))
+          .as("max-per-key: %s", bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-per-key");
+      assertThatThrownBy(() -> new dev.peregrine.dns.MxResolverOptions(new JsonObject().put("port", bad)))
+          .as("port: %s", bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
+    }
+    assertThatThrownBy(() -> new dev.peregrine.mailer.MailerOptions(new JsonObject().put("max-attempts", 2.5)))
+        .hasMessage("max-attempts must be a whole number (at most 2147483647): 2.5");
+    // A whole number written with a decimal point (YAML 4.0) is that number.
+    assertThat(new dev.peregrine.mailer.MailerOptions(new JsonObject().put("max-in-flight", 4.0)).getMaxInFlight()).isEqualTo(4);
+    assertThat(new dev.peregrine.pool.SessionPoolOptions(new JsonObject().put("max-per-key", 7L)).getMaxPerKey()).isEqualTo(7);
+  }
+
+  @Test
+  void aWholeNumberPastAnIntFromTheEnvironmentIsRefusedByName(VertxTestContext ctx) {
+    JsonObject env = new JsonObject().put("PEREGRINE_MAILER_POOL_MAX_PER_KEY", "5000000000");
+    PeregrineConfig.load(vertx, null, env).map(PeregrineConfig::mailer).onComplete(ctx.failing(e -> ctx.verify(() -> {
+      assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-per-key");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void environmentListsAreSplitOnCommasAndTrimmed(VertxTestContext ctx) {
+    JsonObject env = new JsonObject().put("PEREGRINE_MAILER_DNS_SERVERS", " 127.0.0.1:5353 ,  127.0.0.2,")
+        .put("PEREGRINE_SERVER_AUTH_MECHANISMS", "PLAIN, LOGIN")
+        .put("PEREGRINE_MAILDIR_DOMAINS", "");
+    PeregrineConfig.load(vertx, null, env).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
+      assertThat(PeregrineConfig.mailer(cfg).getDns().getServers()).containsExactly("127.0.0.1:5353", "127.0.0.2");
+      assertThat(cfg.getJsonObject("server").getJsonArray("auth-mechanisms").getList()).containsExactly("PLAIN", "LOGIN");
+      assertThat(cfg.getJsonObject("maildir").getJsonArray("domains").getList()).as("empty: no element").isEmpty();
+      ctx.completeNow();
+    })));
+  }
+
   @Test
   void envNamesFollowTheKeyPath() {
     assertThat(PeregrineConfig.envName("protocol.limits.command-line")).isEqualTo("PEREGRINE_PROTOCOL_LIMITS_COMMAND_LINE");

@@ -56,6 +56,35 @@ class DotStufferTest {
     }
   }
 
+  /** BDAT text: the same content as DATA delivers (line ends repaired, the last line ended), no dots, no terminator. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      // content | wire form in the BDAT chunks
+      "''                       | ''",
+      "a\\r\\n                  | a\\r\\n",
+      "a                        | a\\r\\n",
+      ".hidden                  | .hidden\\r\\n",
+      "a\\nb                    | a\\r\\nb\\r\\n",
+      "a\\rb\\r                 | a\\r\\nb\\r\\n",
+      "\\r\\r\\n                | \\r\\n\\r\\n",
+      "x\\r                     | x\\r\\n",
+      "x\\n                     | x\\r\\n",
+  })
+  void lineEndingsOnlyRepairsAndEndsTheLastLineWhateverTheSplit(String content, String wire) {
+    byte[] input = bytes(unescape(content));
+    String expected = unescape(wire);
+    for (List<Buffer> chunks : Splits.everyOffset(input)) {
+      DotStuffer lines = DotStuffer.lineEndingsOnly();
+      Buffer out = Buffer.buffer();
+      for (Buffer c : chunks) {
+        out.appendBuffer(lines.encode(c));
+      }
+      out.appendBuffer(lines.finish());
+      assertThat(lines.written()).isEqualTo(out.length());
+      assertThat(show(out.toString(StandardCharsets.ISO_8859_1))).as(Splits.describe(chunks)).isEqualTo(show(expected));
+    }
+  }
+
   @Test
   void returnsAnUnchangedChunkWithoutCopying() {
     DotStuffer stuffer = new DotStuffer();

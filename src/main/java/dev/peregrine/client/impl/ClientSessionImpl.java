@@ -20,6 +20,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
@@ -36,7 +37,10 @@ import java.util.List;
  * One client session: replies are matched to the commands awaiting them in order (a FIFO of expectations,
  * so any number of pipelined commands can be outstanding), each with its RFC 5321 timeout.
  *
- * <p>Runs on the context that opened it; no locking.
+ * <p>Runs on the context that opened it; no locking. Every promise it makes belongs to that context, so a
+ * listener that throws is reported to Vert.x (the context's exception handler) instead of unwinding into
+ * the reply loop; calls into the caller's content stream are guarded, and what they throw fails the
+ * content as the stream's own failure would.
  */
 final class ClientSessionImpl implements ClientSession {
 
@@ -53,8 +57,8 @@ final class ClientSessionImpl implements ClientSession {
   private boolean open = true;
   private int completed;
   private boolean needRset;
-  private Future<Void> previousContent = Future.succeededFuture();
-  private final io.vertx.core.Context context;
+  private Future<Void> previousContent;
+  private final ContextInternal context;
   /** Writes of the current event-loop task, sent as one: the end of a message and the next group together. */
   private List<Object> outbox;
 
@@ -64,7 +68,8 @@ final class ClientSessionImpl implements ClientSession {
     this.socket = socket;
     this.host = host;
     this.decoder = new ReplyDecoder(options.getLimits());
-    this.context = vertx.getOrCreateContext();
+    this.context = (ContextInternal) vertx.getOrCreateContext();
+    this.previousContent = context.succeededFuture();
     // One periodic check of the oldest outstanding reply instead of a timer per command: a timer per
     // command cost more than the command itself under load.
     long shortest = Long.MAX_VALUE;
@@ -115,7 +120,12 @@ final class ClientSessionImpl implements ClientSession {
   /** Installs the socket handlers; called once the greeting is awaited, so that no reply can come first. */
   private void listen() {
     socket.handler(this::onData);
-    socket.closeHandler(v -> failAll(new SmtpConnectionException("connection closed by " + host, null, false, false)));
+    socket.closeHandler(v -> {
+      Expect oldest = expected.peek();
+      failAll(new SmtpConnectionException("connection closed by " + host
+          + (oldest == null ? "" : " before the reply to " + (oldest.command() == null ? "the greeting" : oldest.command())),
+          null, false, false));
+    });
     socket.exceptionHandler(e -> {
       failAll(new SmtpConnectionException("connection to " + host + " failed: " + e.getMessage(), e, false, false));
       socket.close();
@@ -157,12 +167,13 @@ final class ClientSessionImpl implements ClientSession {
   private void failAll(Throwable cause) {
     open = false;
     contentProgressAt = 0;
-    if (streaming != null) {
+    Streaming st = streaming;
+    if (st != null) {
       // A content stream in flight: stop reading it and fail its transaction (no reply is awaited yet).
-      streaming.stream.pause();
-      streaming.fin.tryFail(cause);
-      streaming.contentWritten.tryComplete();
       streaming = null;
+      onStream(st, st.stream::pause);
+      st.fin.tryFail(cause);
+      st.contentWritten.tryComplete();
     }
     Expect e;
     while ((e = expected.poll()) != null) {
@@ -173,7 +184,7 @@ final class ClientSessionImpl implements ClientSession {
 
   /** Awaits the next reply, which answers {@code command} (null for the greeting). */
   Future<Reply> expect(Phase phase, String command, Timeouts.Phase timeoutPhase) {
-    Promise<Reply> p = Promise.promise();
+    Promise<Reply> p = context.promise();
     if (!open) {
       p.fail(new SmtpConnectionException("session to " + host + " is closed", null, false, false));
       return p.future();
@@ -257,9 +268,20 @@ final class ClientSessionImpl implements ClientSession {
   /** Writes one command and awaits its reply. */
   Future<Reply> command(Phase phase, SmtpCommand command) {
     String line = CommandEncoder.encode(command);
-    Future<Reply> f = expect(phase, line.strip(), Timeouts.phaseOf(command.kind()));
+    Future<Reply> f = expect(phase, describe(command, line), Timeouts.phaseOf(command.kind()));
     write(Buffer.buffer(line.getBytes(StandardCharsets.UTF_8)));
     return f;
+  }
+
+  /**
+   * The command as messages show it: its line without CRLF, except that AUTH's initial response (a password
+   * or a bearer token, base64 is no protection) is never kept.
+   */
+  static String describe(SmtpCommand command, String line) {
+    if (command instanceof SmtpCommand.Auth auth) {
+      return "AUTH " + auth.mechanism() + (auth.initialResponse() == null ? "" : " ****");
+    }
+    return line.strip();
   }
 
   /** Fails unless the reply is positive (or 3xx when {@code intermediateOk}). */
@@ -344,12 +366,22 @@ final class ClientSessionImpl implements ClientSession {
 
   /** Runs {@code action} on the session's event loop: its state is touched from there only. */
   private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
-    if (Vertx.currentContext() == context) {
-      return action.get();
+    // The caller's listeners go on a future of the session's context: what they throw is reported there.
+    Promise<T> p = context.promise();
+    if (context.isRunningOnContext()) {
+      run(action, p);
+    } else {
+      context.runOnContext(v -> run(action, p));
     }
-    Promise<T> p = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(p));
     return p.future();
+  }
+
+  private static <T> void run(java.util.function.Supplier<Future<T>> action, Promise<T> p) {
+    try {
+      action.get().onComplete(p);
+    } catch (RuntimeException e) {
+      p.tryFail(e);
+    }
   }
 
   @Override
@@ -361,7 +393,7 @@ final class ClientSessionImpl implements ClientSession {
     if (tx.stream() != null) {
       tx.stream().pause();
     }
-    Promise<Void> contentWritten = Promise.promise();
+    Promise<Void> contentWritten = context.promise();
     Future<Void> before = previousContent;
     previousContent = contentWritten.future();
     // Pipelining: this transaction's commands go out as soon as the previous content is written, not when
@@ -383,7 +415,7 @@ final class ClientSessionImpl implements ClientSession {
     needRset = false;
     boolean pipelined = options.isPipelining() && capabilities.pipelining();
     Buffer chunk = plan.content == TransactionPlan.Content.BDAT_BUFFER ? plan.wire.get(0) : null;
-    Promise<Void> answered = Promise.promise(); // the server has answered MAIL: not stale any more
+    Promise<Void> answered = context.promise(); // the server has answered MAIL: not stale any more
     Future<List<Reply>> replies = pipelined ? pipeline(plan.commands, chunk, answered)
         : lockstep(plan.commands, chunk, answered);
     if (chunk != null) {
@@ -459,7 +491,7 @@ final class ClientSessionImpl implements ClientSession {
     List<Future<Reply>> fs = new ArrayList<>(commands.size());
     for (SmtpCommand c : commands) {
       String line = CommandEncoder.encode(c);
-      Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+      Future<Reply> f = expect(phaseOf(c), describe(c, line), Timeouts.phaseOf(c.kind()));
       if (c instanceof SmtpCommand.MailFrom) {
         f.onSuccess(r -> answered.tryComplete());
       }
@@ -484,7 +516,7 @@ final class ClientSessionImpl implements ClientSession {
           return Future.succeededFuture();
         }
         String line = CommandEncoder.encode(c);
-        Future<Reply> f = expect(phaseOf(c), line.strip(), Timeouts.phaseOf(c.kind()));
+        Future<Reply> f = expect(phaseOf(c), describe(c, line), Timeouts.phaseOf(c.kind()));
         if (c instanceof SmtpCommand.MailFrom) {
           f.onSuccess(r -> answered.tryComplete());
         }
@@ -535,27 +567,30 @@ final class ClientSessionImpl implements ClientSession {
 
   /** DATA content from a stream: dot-stuffed chunk by chunk, paused while the socket's write queue is full. */
   private Future<Reply> sendStream(ReadStream<Buffer> stream, Promise<Void> contentWritten) {
-    Promise<Reply> fin = Promise.promise();
+    Promise<Reply> fin = context.promise();
     DotStuffer stuffer = new DotStuffer();
-    streamFailures(stream, fin, contentWritten);
-    stream.endHandler(v -> {
-      if (fin.future().isComplete()) {
-        return;  // the session failed meanwhile
-      }
-      streaming = null;
-      contentProgressAt = 0;
-      expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END).onComplete(fin);
-      write(stuffer.finish());
-      contentWritten.tryComplete();
+    Streaming st = startStreaming(stream, fin, contentWritten);
+    onStream(st, () -> {
+      stream.endHandler(v -> {
+        if (streaming != st) {
+          return;  // the session or the stream failed meanwhile
+        }
+        streaming = null;
+        contentProgressAt = 0;
+        expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END).onComplete(fin);
+        write(stuffer.finish());
+        contentWritten.tryComplete();
+      });
+      stream.handler(chunk -> {
+        if (streaming != st) {
+          return;
+        }
+        flush();
+        socket.write(stuffer.encode(chunk));
+        pauseWhileFull(st);
+      });
+      stream.resume();
     });
-    flush();
-    contentProgressAt = System.nanoTime();
-    stream.handler(chunk -> {
-      flush();
-      socket.write(stuffer.encode(chunk));
-      pauseWhileFull(stream);
-    });
-    stream.resume();
     return fin.future();
   }
 
@@ -567,13 +602,13 @@ final class ClientSessionImpl implements ClientSession {
    */
   private Future<Reply> sendBdatStream(ReadStream<Buffer> stream, boolean binary, boolean pipelined,
                                        Promise<Void> contentWritten) {
-    Promise<Reply> fin = Promise.promise();
+    Promise<Reply> fin = context.promise();
     DotStuffer lines = binary ? null : DotStuffer.lineEndingsOnly();
     List<Future<Reply>> chunkReplies = new ArrayList<>();
-    streamFailures(stream, fin, contentWritten);
-    stream.endHandler(v -> {
-      if (fin.future().isComplete()) {
-        return;  // the session failed meanwhile
+    Streaming st = startStreaming(stream, fin, contentWritten);
+    onStream(st, () -> stream.endHandler(v -> {
+      if (streaming != st) {
+        return;  // the session or the stream failed meanwhile
       }
       streaming = null;
       contentProgressAt = 0;
@@ -584,10 +619,11 @@ final class ClientSessionImpl implements ClientSession {
       contentWritten.tryComplete();
       last.map(lr -> chunkReplies.stream().map(Future::result).filter(r -> !r.isPositive()).findFirst().orElse(lr))
           .onComplete(fin);
-    });
-    flush();
-    contentProgressAt = System.nanoTime();
-    stream.handler(chunk -> {
+    }));
+    onStream(st, () -> stream.handler(chunk -> {
+      if (streaming != st) {
+        return;
+      }
       Buffer data = lines == null ? chunk : lines.encode(chunk);
       if (data.length() == 0) {
         return;
@@ -598,43 +634,66 @@ final class ClientSessionImpl implements ClientSession {
       chunkReplies.add(reply);
       socket.write(dev.peregrine.protocol.impl.Bytes.concat(List.of(Buffer.buffer(command + "\r\n"), data)));
       if (pipelined) {
-        pauseWhileFull(stream);
+        pauseWhileFull(st);
       } else {
         // RFC 3030 §4.2 without PIPELINING: the next BDAT waits for this one's reply.
-        stream.pause();
+        onStream(st, stream::pause);
         reply.onSuccess(r -> {
           contentProgressAt = System.nanoTime();
-          stream.resume();
+          onStream(st, stream::resume);
         });
       }
-    });
-    stream.resume();
+    }));
+    onStream(st, stream::resume);
     return fin.future();
   }
 
+  /** Sends what is queued, starts the DATA_BLOCK clock, and makes {@code stream} the one in flight. */
+  private Streaming startStreaming(ReadStream<Buffer> stream, Promise<Reply> fin, Promise<Void> contentWritten) {
+    flush();
+    contentProgressAt = System.nanoTime();
+    Streaming st = new Streaming(stream, fin, contentWritten);
+    streaming = st;
+    onStream(st, () -> stream.exceptionHandler(e -> contentFailed(st, e)));
+    return st;
+  }
+
+  /**
+   * Calls into the caller's content stream (registering handlers, pause, resume): what it throws is that
+   * stream failing, and must not unwind into the reply loop or leave the server waiting for content.
+   */
+  private void onStream(Streaming st, Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      contentFailed(st, e);
+    }
+  }
+
   /** A message cannot be withdrawn half-way through its content: a failed stream drops the session. */
-  private void streamFailures(ReadStream<Buffer> stream, Promise<Reply> fin, Promise<Void> contentWritten) {
-    streaming = new Streaming(stream, fin, contentWritten);
-    stream.exceptionHandler(e -> {
-      streaming = null;
-      contentProgressAt = 0;
-      socket.close();
-      // Our content source failed, not the server: a transaction failure (the session is closed, since
-      // DATA cannot be abandoned half-way), which another exchanger would not fix.
-      fin.tryFail(new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
-          "The message content could not be read: " + Reply.lineText(String.valueOf(e.getMessage()))), e));
-      contentWritten.tryComplete();
-    });
+  private void contentFailed(Streaming st, Throwable e) {
+    if (streaming != st) {
+      return; // already ended, or the session failed first
+    }
+    streaming = null;
+    contentProgressAt = 0;
+    open = false;
+    socket.close();
+    // Our content source failed, not the server: a transaction failure (the session is closed, since
+    // DATA cannot be abandoned half-way), which another exchanger would not fix.
+    st.fin.tryFail(new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
+        "The message content could not be read: " + Reply.lineText(String.valueOf(e.getMessage()))), e));
+    st.contentWritten.tryComplete();
   }
 
   /** Write-queue back-pressure; each chunk written or drained is progress for the DATA_BLOCK timeout. */
-  private void pauseWhileFull(ReadStream<Buffer> stream) {
+  private void pauseWhileFull(Streaming st) {
     contentProgressAt = System.nanoTime();
     if (socket.writeQueueFull()) {
-      stream.pause();
+      onStream(st, st.stream::pause);
       socket.drainHandler(d -> {
         contentProgressAt = System.nanoTime();
-        stream.resume();
+        onStream(st, st.stream::resume);
       });
     }
   }

@@ -83,8 +83,8 @@ public final class SmtpClientImpl implements SmtpClient {
     if (Vertx.currentContext() == null) {
       // Called from outside Vert.x: connect from an event loop, so that the session's handlers are in place
       // before the socket's first read (Vert.x drops data that arrives before a handler is set).
-      io.vertx.core.Context ctx = vertx.getOrCreateContext();
-      io.vertx.core.Promise<ClientSession> p = io.vertx.core.Promise.promise();
+      io.vertx.core.internal.ContextInternal ctx = (io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext();
+      io.vertx.core.Promise<ClientSession> p = ctx.promise(); // the caller's listeners: what they throw is reported there
       ctx.runOnContext(v -> connect(address, port, serverName, options.getTlsPolicy()).onComplete(p));
       return p.future();
     }

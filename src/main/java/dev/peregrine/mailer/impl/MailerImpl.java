@@ -192,6 +192,7 @@ public final class MailerImpl implements Mailer {
     Promise<Void> done = ctx.promise();
     long[] pending = {0};
     boolean[] ended = {false};
+    Throwable[] handlerFailed = {null};
     // The stream is used on its own context only: room reported from another event loop hops there.
     Handler<Void> resume = v -> ctx.runOnContext(x -> {
       if (!full()) {
@@ -208,7 +209,11 @@ public final class MailerImpl implements Mailer {
     });
     Runnable check = () -> {
       if (ended[0] && pending[0] == 0) {
-        done.tryComplete();
+        if (handlerFailed[0] != null) {
+          done.tryFail(handlerFailed[0]);
+        } else {
+          done.tryComplete();
+        }
       }
     };
     ctx.runOnContext(start -> {
@@ -220,12 +225,19 @@ public final class MailerImpl implements Mailer {
       in.handler(m -> {
         pending[0]++;
         send(m).onComplete(ar -> ctx.runOnContext(x -> {
+          pending[0]--;
           if (ar.succeeded()) {
-            results.handle(ar.result());
+            try {
+              results.handle(ar.result());
+            } catch (RuntimeException e) {
+              // The caller's bug: the other results still go to it, and the future fails once all are in.
+              if (handlerFailed[0] == null) {
+                handlerFailed[0] = e;
+              }
+            }
           } else {
             done.tryFail(ar.cause());
           }
-          pending[0]--;
           check.run();
         }));
         if (full()) {
@@ -371,7 +383,7 @@ public final class MailerImpl implements Mailer {
       } catch (RuntimeException e) {
         lease.release();
         for (int i : idx) {
-          settle(m, out, i, Reply.of(554, "5.6.0", "Cannot open the content: " + e.getMessage()), null);
+          settle(m, out, i, Reply.of(554, "5.6.0", "Cannot open the content: " + Reply.lineText(e.getMessage())), null);
         }
         return Future.succeededFuture();
       }

@@ -1,0 +1,88 @@
+package dev.peregrine.client;
+
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+
+import java.util.List;
+
+/**
+ * Content given as a stream of chosen chunks (split wherever a test wants: after a CR, inside a CRLF, empty
+ * chunks), one chunk per event-loop task on {@code context} while not paused, then the end.
+ */
+class ChunkStream implements ReadStream<Buffer> {
+
+  private final Context context;
+  private final List<Buffer> chunks;
+  private int next;
+  private boolean paused = true;
+  private boolean scheduled;
+  private Handler<Buffer> handler;
+  private Handler<Void> endHandler;
+
+  ChunkStream(Context context, List<Buffer> chunks) {
+    this.context = context;
+    this.chunks = chunks;
+  }
+
+  @Override
+  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> h) {
+    return this;
+  }
+
+  @Override
+  public ReadStream<Buffer> handler(Handler<Buffer> h) {
+    handler = h;
+    schedule();
+    return this;
+  }
+
+  @Override
+  public ReadStream<Buffer> pause() {
+    paused = true;
+    return this;
+  }
+
+  @Override
+  public ReadStream<Buffer> resume() {
+    paused = false;
+    schedule();
+    return this;
+  }
+
+  @Override
+  public ReadStream<Buffer> fetch(long amount) {
+    return resume();
+  }
+
+  @Override
+  public ReadStream<Buffer> endHandler(Handler<Void> h) {
+    endHandler = h;
+    return this;
+  }
+
+  private void schedule() {
+    if (!scheduled && !paused && handler != null) {
+      scheduled = true;
+      context.runOnContext(v -> emit());
+    }
+  }
+
+  private void emit() {
+    scheduled = false;
+    if (paused || handler == null) {
+      return;
+    }
+    if (next == chunks.size()) {
+      if (endHandler != null) {
+        Handler<Void> h = endHandler;
+        endHandler = null;
+        h.handle(null);
+      }
+      return;
+    }
+    handler.handle(chunks.get(next++));
+    schedule();
+  }
+}
