@@ -1,34 +1,44 @@
 package dev.peregrine.cli;
 
+import dev.peregrine.config.Listener;
 import dev.peregrine.config.PeregrineConfig;
 import dev.peregrine.relay.MaildirHandler;
-import dev.peregrine.server.SmtpServerOptions;
+import dev.peregrine.relay.RelayPolicy;
 import dev.peregrine.server.SmtpServerVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The runnable service. {@code serve [--config FILE]} loads the configuration (embedded defaults, the file or
- * {@code PEREGRINE_CONFIG}, then {@code PEREGRINE_*} environment variables), and runs the SMTP server, one
- * verticle per event loop, delivering to a Maildir. SIGTERM shuts down gracefully.
+ * {@code PEREGRINE_CONFIG}, then {@code PEREGRINE_*} environment variables) and runs every listener (the MX
+ * listener of {@code server}, and the enabled {@code listeners}: submission, submissions), one server
+ * verticle per event loop each, delivering local mail to a Maildir under the relay policy. SIGTERM shuts down
+ * gracefully.
  */
 public final class Main {
 
   private Main() {
   }
 
-  /** What {@link #serve} started. */
-  public record Running(String deploymentId, String host, int port) {
+  /** One listener {@link #serve} started. */
+  public record Bound(String name, Listener.Role role, String deploymentId, String host, int port) {
+  }
+
+  /** What {@link #serve} started: the MX listener first. */
+  public record Running(List<Bound> listeners) {
+    /** The MX listener's port. */
+    public int port() {
+      return listeners.get(0).port();
+    }
   }
 
   public static void main(String[] args) {
@@ -49,10 +59,17 @@ public final class Main {
     Vertx vertx = Vertx.vertx(vertxOptions());
     try {
       Running running = serve(vertx, file, null).await(60, TimeUnit.SECONDS);
-      System.out.println("peregrine: SMTP listening on " + running.host() + ":" + running.port());
+      for (Bound b : running.listeners()) {
+        System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
+            + b.role().name().toLowerCase(java.util.Locale.ROOT) + ")");
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
-          vertx.undeploy(running.deploymentId()).await(60, TimeUnit.SECONDS);
+          List<Future<?>> stops = new ArrayList<>();
+          for (Bound b : running.listeners()) {
+            stops.add(vertx.undeploy(b.deploymentId()));
+          }
+          Future.join(stops).await(60, TimeUnit.SECONDS);
           vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
           System.err.println("peregrine: unclean shutdown: " + e);
@@ -86,46 +103,53 @@ public final class Main {
   }
 
   /**
-   * Loads the configuration and deploys the server verticles with a Maildir handler.
+   * Loads the configuration and deploys every listener's server verticles with one Maildir handler and the
+   * relay policy.
    *
    * @param environment stands for the process environment in tests ({@code null} = the real one)
    */
   public static Future<Running> serve(Vertx vertx, String file, JsonObject environment) {
     return PeregrineConfig.load(vertx, file, environment).compose(config -> {
-      JsonObject server = config.getJsonObject("server", new JsonObject()).copy();
-      JsonObject protocol = config.getJsonObject("protocol", new JsonObject());
-      int instances = (Integer) server.remove("instances");
-      if (instances <= 0) {
-        instances = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+      List<Listener> listeners;
+      RelayPolicy policy;
+      try {
+        listeners = PeregrineConfig.listeners(config);
+        policy = PeregrineConfig.relayPolicy(config);
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(e);
       }
-      if (protocol.containsKey("limits")) {
-        server.put("limits", protocol.getJsonObject("limits"));
-      }
-      if (protocol.containsKey("timeouts")) {
-        server.put("timeouts", protocol.getJsonObject("timeouts"));
-      }
-      SmtpServerOptions options = new SmtpServerOptions(server);
+      JsonObject relay = config.getJsonObject("relay", new JsonObject());
       JsonObject maildir = config.getJsonObject("maildir", new JsonObject());
-      Set<String> domains = new HashSet<>();
-      maildir.getJsonArray("domains", new JsonArray()).forEach(d -> domains.add(String.valueOf(d)));
-      MaildirHandler handler = new MaildirHandler(vertx, Path.of(maildir.getString("dir", "spool/maildir")), domains,
-          options.getHostname());
-      // Several instances share one random port when the port is 0 (Vert.x: a negative port is shared).
-      JsonObject deployed = options.toJson();
-      if (options.getPort() == 0 && instances > 1) {
-        deployed.put("port", -1);
+      MaildirHandler handler = new MaildirHandler(vertx, Path.of(maildir.getString("dir", "spool/maildir")), policy,
+          listeners.get(0).options().getHostname(), relay.getBoolean("received-show-auth-user", false));
+      Future<List<Bound>> deployed = handler.prepare().map(v -> new ArrayList<>());
+      for (Listener l : listeners) {
+        deployed = deployed.compose(bound -> deploy(vertx, l, handler).map(b -> {
+          bound.add(b);
+          return bound;
+        }));
       }
-      int n = instances;
-      SmtpServerVerticle[] first = new SmtpServerVerticle[1];
-      return handler.prepare()
-          .compose(v -> vertx.deployVerticle(() -> {
-            SmtpServerVerticle verticle = new SmtpServerVerticle(() -> handler);
-            if (first[0] == null) {
-              first[0] = verticle;
-            }
-            return verticle;
-          }, new DeploymentOptions().setInstances(n).setConfig(deployed)))
-          .map(id -> new Running(id, options.getHost(), first[0].server().actualPort()));
+      return deployed.map(Running::new);
     });
+  }
+
+  private static Future<Bound> deploy(Vertx vertx, Listener listener, MaildirHandler handler) {
+    JsonObject json = listener.options().toJson();
+    // Several instances share one random port when the port is 0 (Vert.x: a negative port is shared).
+    if (listener.options().getPort() == 0 && listener.instances() > 1) {
+      json.put("port", -1);
+    }
+    SmtpServerVerticle[] first = new SmtpServerVerticle[1];
+    return vertx.deployVerticle(() -> {
+      SmtpServerVerticle verticle = new SmtpServerVerticle(() -> handler);
+      synchronized (first) {
+        if (first[0] == null) {
+          first[0] = verticle;
+        }
+      }
+      return verticle;
+    }, new DeploymentOptions().setInstances(listener.instances()).setConfig(json))
+        .map(id -> new Bound(listener.name(), listener.role(), id, listener.options().getHost(),
+            first[0].server().actualPort()));
   }
 }

@@ -1,15 +1,18 @@
 package dev.peregrine.config;
 
+import dev.peregrine.relay.Cidr;
+import dev.peregrine.relay.RelayPolicy;
+import dev.peregrine.server.SmtpServerOptions;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -185,5 +188,96 @@ public final class PeregrineConfig {
     }
     mailer.put("client", client);
     return new dev.peregrine.mailer.MailerOptions(mailer);
+  }
+
+  /**
+   * The listeners of {@code serve}: {@code server} (role mx), then every enabled entry of {@code listeners},
+   * each the {@code server} keys overridden by its own, with its role's rules applied (submission: STARTTLS
+   * and AUTH required; submissions: implicit TLS and AUTH required; both need the TLS certificate). The
+   * {@code protocol} limits and timeouts apply to all. Throws naming the key when one is wrong.
+   */
+  public static List<Listener> listeners(JsonObject config) {
+    JsonObject server = config.getJsonObject("server", new JsonObject()).copy();
+    JsonObject protocol = config.getJsonObject("protocol", new JsonObject());
+    if (protocol.containsKey("limits")) {
+      server.put("limits", protocol.getJsonObject("limits"));
+    }
+    if (protocol.containsKey("timeouts")) {
+      server.put("timeouts", protocol.getJsonObject("timeouts"));
+    }
+    List<Listener> out = new ArrayList<>();
+    out.add(listener("mx", "server", Listener.Role.MX, server));
+    JsonObject extra = config.getJsonObject("listeners", new JsonObject());
+    for (String name : extra.fieldNames()) {
+      JsonObject own = extra.getJsonObject(name).copy();
+      Object enabled = own.remove("enabled");
+      if (Boolean.FALSE.equals(enabled)) {
+        continue;
+      }
+      Object roleName = own.remove("role");
+      Listener.Role role;
+      try {
+        role = Listener.Role.valueOf(String.valueOf(roleName).toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("listeners." + name + ".role must be mx, submission or submissions: " + roleName);
+      }
+      out.add(listener(name, "listeners." + name, role, server.copy().mergeIn(own, true)));
+    }
+    return out;
+  }
+
+  private static Listener listener(String name, String key, Listener.Role role, JsonObject json) {
+    JsonObject o = json.copy();
+    Object n = o.remove("instances");
+    int instances = n == null ? 0 : ((Number) n).intValue();
+    if (instances <= 0) {
+      instances = io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+    }
+    SmtpServerOptions options;
+    try {
+      options = new SmtpServerOptions(o);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+    switch (role) {
+      case MX -> {
+      }
+      case SUBMISSION -> options.setStartTls(true).setRequireTls(true).setRequireAuth(true);
+      case SUBMISSIONS -> options.setImplicitTls(true).setRequireAuth(true);
+    }
+    if (role != Listener.Role.MX && !options.isTlsConfigured()) {
+      throw new IllegalArgumentException(key + " (" + role.name().toLowerCase(Locale.ROOT) + ") needs tls-cert-path and "
+          + "tls-key-path (in server or in the listener): AUTH is only offered over TLS");
+    }
+    return new Listener(name, role, options, instances);
+  }
+
+  /** The {@code relay} section as a {@link RelayPolicy}; throws naming the key of a bad domain or network. */
+  public static RelayPolicy relayPolicy(JsonObject config) {
+    JsonObject relay = config.getJsonObject("relay", new JsonObject());
+    List<String> local = strings(relay, "local-domains");
+    List<String> relayed = strings(relay, "relay-domains");
+    List<Cidr> networks = new ArrayList<>();
+    for (String n : strings(relay, "client-networks")) {
+      try {
+        networks.add(Cidr.parse(n));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("relay.client-networks: " + e.getMessage(), e);
+      }
+    }
+    try {
+      return new RelayPolicy(local, relayed, networks);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("relay.local-domains / relay-domains: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> strings(JsonObject section, String key) {
+    JsonArray a = section.getJsonArray(key, new JsonArray());
+    List<String> out = new ArrayList<>(a.size());
+    for (Object o : a) {
+      out.add(String.valueOf(o).trim());
+    }
+    return out;
   }
 }

@@ -2,7 +2,6 @@ package dev.peregrine.relay;
 
 import dev.peregrine.protocol.ForwardPath;
 import dev.peregrine.protocol.Reply;
-import dev.peregrine.protocol.ServerReplies;
 import dev.peregrine.protocol.SmtpCommand;
 import dev.peregrine.server.Envelope;
 import dev.peregrine.server.SmtpHandler;
@@ -17,44 +16,52 @@ import io.vertx.core.streams.ReadStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.net.InetAddress;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 /**
- * Accepts mail for a set of local domains and stores each message durably in a Maildir ({@code tmp/} then
- * {@code new/}, RFC-less but universal), before answering 250. Recipients outside those domains are refused
- * (554 5.7.1): no open relay. Until the relay's spool and queue manager exist, this is what {@code serve}
- * runs.
+ * Accepts mail for the local domains of a {@link RelayPolicy} and stores each message durably in a Maildir
+ * ({@code tmp/} then {@code new/}, RFC-less but universal), before answering 250. A recipient the client
+ * may not relay to is refused ({@code 554 5.7.1}): no open relay. A recipient the client may relay to is
+ * refused with {@code 554 5.3.3} until the relay's queue lands (nothing would deliver it). Until then, this
+ * is what {@code serve} runs.
+ *
+ * <p>Each stored message starts with {@code Return-Path:} (RFC 5321 §4.4, final delivery), one
+ * {@code X-Peregrine-Envelope-To:} line per recipient, and our {@code Received:} line (with the TLS
+ * protocol and cipher, and the authenticated user when {@code showAuthUser}).
  *
  * <p>Durability: the file is written with back-pressure through Vert.x's async file API, fsync'd, renamed
  * into {@code new/}, and the directory is fsync'd (on a worker) before the 250; a message acknowledged is on
- * stable storage. The envelope is kept in {@code X-Peregrine-Envelope-From/To} header lines put before the
- * content (with a {@code Received} line).
+ * stable storage.
  *
  * <p>Calls back on the connection's context; never blocks it.
  */
 public final class MaildirHandler implements SmtpHandler {
 
+  /** Relaying is allowed for this client, but this build has no queue to relay with. */
+  public static final Reply R554_CANNOT_RELAY = Reply.of(554, "5.3.3",
+      "Relaying is not available on this server yet: it delivers to its local domains only");
+
   private static final AtomicLong SEQUENCE = new AtomicLong();
 
   private final Vertx vertx;
   private final Path dir;
-  private final Set<String> domains;
+  private final RelayPolicy policy;
   private final String hostname;
+  private final boolean showAuthUser;
 
   /**
    * @param dir the Maildir (created with {@code tmp/}, {@code new/} and {@code cur/} by {@link #prepare()})
-   * @param domains the domains accepted, any case
+   * @param policy which recipients are local, relayed or refused
+   * @param showAuthUser name the authenticated user in the {@code Received:} line
    */
-  public MaildirHandler(Vertx vertx, Path dir, Set<String> domains, String hostname) {
+  public MaildirHandler(Vertx vertx, Path dir, RelayPolicy policy, String hostname, boolean showAuthUser) {
     this.vertx = vertx;
     this.dir = dir.toAbsolutePath();
-    this.domains = domains.stream().map(d -> d.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    this.policy = policy;
     this.hostname = hostname;
+    this.showAuthUser = showAuthUser;
   }
 
   /** Creates the Maildir folders; completes when they exist. */
@@ -67,10 +74,21 @@ public final class MaildirHandler implements SmtpHandler {
   @Override
   public Future<Reply> rcpt(SmtpSession session, Envelope envelope, SmtpCommand.RcptTo rcpt) {
     ForwardPath path = rcpt.path();
-    if (path.isPostmaster() || domains.contains(path.mailbox().domain().toLowerCase(Locale.ROOT))) {
-      return Future.succeededFuture();
+    InetAddress client = session.remoteAddress() == null ? null : address(session.remoteAddress().hostAddress());
+    return Future.succeededFuture(switch (policy.decide(path, client, session.authenticatedUser() != null)) {
+      case LOCAL -> null;
+      case RELAY -> R554_CANNOT_RELAY.withText(path + ": " + R554_CANNOT_RELAY.lines().get(0));
+      case DENIED -> RelayPolicy.R554_RELAY_DENIED.withText(path + ": Relay access denied");
+    });
+  }
+
+  private static InetAddress address(String literal) {
+    try {
+      // A numeric address from the socket: no lookup happens.
+      return InetAddress.getByName(literal);
+    } catch (java.net.UnknownHostException e) {
+      return null;
     }
-    return Future.succeededFuture(ServerReplies.R554_RELAY_DENIED.withText(path + ": Relay access denied"));
   }
 
   @Override
@@ -79,15 +97,12 @@ public final class MaildirHandler implements SmtpHandler {
     String id = Long.toString(System.currentTimeMillis(), 36) + "." + SEQUENCE.incrementAndGet() + "." + session.id();
     String tmp = dir.resolve("tmp").resolve(id).toString();
     String dst = dir.resolve("new").resolve(id).toString();
-    Buffer header = Buffer.buffer(256)
-        .appendString("X-Peregrine-Envelope-From: " + envelope.sender() + "\r\n");
+    Buffer header = Buffer.buffer(512).appendString(TraceHeaders.returnPath(envelope.sender()));
     for (ForwardPath to : envelope.forwardPaths()) {
       header.appendString("X-Peregrine-Envelope-To: " + to + "\r\n");
     }
-    header.appendString("Received: from " + session.heloName() + " (" + session.remoteAddress().hostAddress() + ")\r\n"
-        + "\tby " + hostname + " with " + (session.isEsmtp() ? "ESMTP" : "SMTP") + (session.isTls() ? "S" : "")
-        + (session.authenticatedUser() != null ? "A" : "") + " id " + id + ";\r\n"
-        + "\t" + ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME) + "\r\n");
+    header.appendString(TraceHeaders.received(session, hostname, id, envelope.forwardPaths(), showAuthUser,
+        ZonedDateTime.now()));
     return vertx.fileSystem().open(tmp, new OpenOptions().setWrite(true).setCreateNew(true))
         .compose(file -> file.write(header)
             .compose(v -> content.pipeTo(new NoEnd(file)))

@@ -21,7 +21,7 @@ class ServeIT extends VertxFixture {
   private static Path config(Path dir) throws Exception {
     Path file = dir.resolve("peregrine.yaml");
     Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 2\n  hostname: mx.example.com\n"
-        + "maildir:\n  dir: " + dir.resolve("maildir") + "\n  domains: [example.com]\n");
+        + "relay:\n  local-domains: [example.com]\n" + "maildir:\n  dir: " + dir.resolve("maildir") + "\n");
     return file;
   }
 
@@ -50,7 +50,9 @@ class ServeIT extends VertxFixture {
     List<Path> files = delivered(dir);
     assertThat(files).hasSize(1);
     String stored = Files.readString(files.get(0), StandardCharsets.UTF_8);
-    assertThat(stored).startsWith("X-Peregrine-Envelope-From: <a@remote.test>\r\nX-Peregrine-Envelope-To: <user@EXAMPLE.com>\r\nReceived: from client.test");
+    assertThat(stored).startsWith("Return-Path: <a@remote.test>\r\nX-Peregrine-Envelope-To: <user@EXAMPLE.com>\r\n"
+        + "Received: from client.test ([127.0.0.1])\r\n\tby mx.example.com (Peregrine) with ESMTP id ");
+    assertThat(stored).contains("\r\n\tfor <user@EXAMPLE.com>;\r\n\t");
     assertThat(stored).endsWith("Subject: local\r\n\r\nhello\r\n");
     try (Stream<Path> tmp = Files.list(dir.resolve("maildir/tmp"))) {
       assertThat(tmp).isEmpty();
@@ -96,7 +98,7 @@ class ServeIT extends VertxFixture {
     while (System.nanoTime() < deadline && p.isAlive()) {
       for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
         if (line.startsWith("peregrine: SMTP listening on ")) {
-          return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+          return Integer.parseInt(line.replaceFirst("^peregrine: SMTP listening on .*:(\\d+) .*$", "$1"));
         }
       }
       // Polling a log file written by another process: nothing to wait on but time.
@@ -164,7 +166,7 @@ class ServeIT extends VertxFixture {
     Path file = dir.resolve("tls.yaml");
     Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  hostname: mx.example.com\n"
         + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
-        + "maildir:\n  dir: " + dir.resolve("maildir") + "\n  domains: [example.com]\n");
+        + "relay:\n  local-domains: [example.com]\n" + "maildir:\n  dir: " + dir.resolve("maildir") + "\n");
     Main.Running running = Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
     int sessions = 12;
     for (int i = 0; i < sessions; i++) {
@@ -177,7 +179,54 @@ class ServeIT extends VertxFixture {
     List<Path> files = delivered(dir);
     assertThat(files).hasSize(sessions);
     for (Path f : files) {
-      assertThat(Files.readString(f)).contains("with ESMTPS");
+      assertThat(Files.readString(f)).contains("(Peregrine) with ESMTPS id ").containsPattern(
+          "\r\n\t\\(using TLSv1\\.[23] with cipher TLS_[A-Z0-9_]+\\)\r\n\tfor <u@example.com>;\r\n\t");
     }
+  }
+
+  /** Listener roles: submission needs STARTTLS then AUTH before MAIL; submissions is TLS from the start. */
+  @Test
+  void submissionListenersRequireTlsAndAuth(@TempDir Path dir) throws Exception {
+    io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+    Path file = dir.resolve("roles.yaml");
+    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
+        + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
+        + "listeners:\n  submission:\n    enabled: true\n    port: 0\n  submissions:\n    enabled: true\n    port: 0\n"
+        + "relay:\n  local-domains: [example.com]\nmaildir:\n  dir: " + dir.resolve("maildir") + "\n");
+    Main.Running running = Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
+    assertThat(running.listeners()).extracting(Main.Bound::name).containsExactly("mx", "submission", "submissions");
+    int submission = running.listeners().get(1).port();
+    int submissions = running.listeners().get(2).port();
+    try (Wire w = Wire.connect(submission)) {
+      w.read();
+      w.cmd("EHLO c");
+      assertThat(w.cmd("MAIL FROM:<a@example.com>").toString()).startsWith("530 5.7.0");
+      assertThat(w.cmd("STARTTLS").code()).isEqualTo(220);
+      w.startTls();
+      w.cmd("EHLO c");
+      var mail = w.cmd("MAIL FROM:<a@example.com>");
+      assertThat(mail.code()).isEqualTo(530);
+      assertThat(mail.text()).contains("Authentication required");
+    }
+    try (Wire w = Wire.connectTls(submissions)) {
+      assertThat(w.read().code()).isEqualTo(220);
+      w.cmd("EHLO c");
+      assertThat(w.cmd("MAIL FROM:<a@example.com>").code()).isEqualTo(530);
+    }
+    try (Wire w = Wire.connect(running.port())) {
+      w.read();
+      w.cmd("EHLO c");
+      assertThat(w.cmd("MAIL FROM:<a@remote.test>").code()).as("the MX listener requires neither").isEqualTo(250);
+    }
+  }
+
+  @Test
+  void aSubmissionListenerWithoutACertificateFailsTheStartByName(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("nocert.yaml");
+    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\nlisteners:\n  submission:\n    enabled: true\n");
+    var start = Main.serve(vertx, file.toString(), new JsonObject());
+    assertThat(start.toCompletionStage().toCompletableFuture()).failsWithin(30, TimeUnit.SECONDS)
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withMessageContaining("listeners.submission (submission) needs tls-cert-path and tls-key-path");
   }
 }

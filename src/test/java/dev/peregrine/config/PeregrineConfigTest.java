@@ -49,7 +49,7 @@ class PeregrineConfigTest extends VertxFixture {
       assertThat(t.get(Timeouts.Phase.RCPT)).isEqualTo(Duration.ofSeconds(30));
       assertThat(t.get(Timeouts.Phase.DATA_END)).isEqualTo(Duration.ofMinutes(15));
       assertThat(t.get(Timeouts.Phase.MAIL)).isEqualTo(Duration.ofMinutes(5));
-      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "maildir", "mailer");
+      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "listeners", "relay", "maildir", "mailer");
       ctx.completeNow();
     })));
   }
@@ -139,11 +139,11 @@ class PeregrineConfigTest extends VertxFixture {
   void environmentListsAreSplitOnCommasAndTrimmed(VertxTestContext ctx) {
     JsonObject env = new JsonObject().put("PEREGRINE_MAILER_DNS_SERVERS", " 127.0.0.1:5353 ,  127.0.0.2,")
         .put("PEREGRINE_SERVER_AUTH_MECHANISMS", "PLAIN, LOGIN")
-        .put("PEREGRINE_MAILDIR_DOMAINS", "");
+        .put("PEREGRINE_RELAY_LOCAL_DOMAINS", "");
     PeregrineConfig.load(vertx, null, env).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
       assertThat(PeregrineConfig.mailer(cfg).getDns().getServers()).containsExactly("127.0.0.1:5353", "127.0.0.2");
       assertThat(cfg.getJsonObject("server").getJsonArray("auth-mechanisms").getList()).containsExactly("PLAIN", "LOGIN");
-      assertThat(cfg.getJsonObject("maildir").getJsonArray("domains").getList()).as("empty: no element").isEmpty();
+      assertThat(cfg.getJsonObject("relay").getJsonArray("local-domains").getList()).as("empty: no element").isEmpty();
       ctx.completeNow();
     })));
   }
