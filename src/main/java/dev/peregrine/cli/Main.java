@@ -3,6 +3,7 @@ package dev.peregrine.cli;
 import dev.peregrine.config.Listener;
 import dev.peregrine.config.PeregrineConfig;
 import dev.peregrine.relay.MaildirHandler;
+import dev.peregrine.relay.PasswordFile;
 import dev.peregrine.relay.RelayPolicy;
 import dev.peregrine.server.SmtpServerVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -11,10 +12,19 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,43 +54,125 @@ public final class Main {
   public static void main(String[] args) {
     // Before the first logger: keeps logging alive while the shutdown hook drains the sessions.
     System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
-    String command = args.length > 0 ? args[0] : "serve";
-    String file = System.getenv("PEREGRINE_CONFIG");
-    for (int i = 1; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        file = args[++i];
-      } else {
-        usage("unknown argument: " + args[i]);
-      }
+    int code = new CommandLine(new Commands()).execute(args.length == 0 ? new String[] {"serve"} : args);
+    if (code != 0) {
+      System.exit(code);
     }
-    if (!command.equals("serve")) {
-      usage("unknown command: " + command);
+    // serve returned 0 and its event loops keep the process alive until SIGTERM.
+  }
+
+  /** The command line: {@code peregrine serve|passwd}, with help and argument errors from picocli. */
+  @Command(name = "peregrine", mixinStandardHelpOptions = true, version = "peregrine 0.1.0",
+      description = "A reactive SMTP server and relay on Vert.x.", subcommands = {Serve.class, Passwd.class})
+  static final class Commands implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+      throw new ParameterException(spec.commandLine(), "name a command: serve or passwd");
     }
-    Vertx vertx = Vertx.vertx(vertxOptions());
-    try {
-      Running running = serve(vertx, file, null).await(60, TimeUnit.SECONDS);
-      for (Bound b : running.listeners()) {
-        System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
-            + b.role().name().toLowerCase(java.util.Locale.ROOT) + ")");
-      }
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          List<Future<?>> stops = new ArrayList<>();
-          for (Bound b : running.listeners()) {
-            stops.add(vertx.undeploy(b.deploymentId()));
-          }
-          Future.join(stops).await(60, TimeUnit.SECONDS);
-          vertx.close().await(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          System.err.println("peregrine: unclean shutdown: " + e);
-        } finally {
-          ShutdownLogManager.shutdownDone();
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "Run the SMTP service with the embedded defaults, the config file and PEREGRINE_* variables.")
+  static final class Serve implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML over the embedded defaults (default: $PEREGRINE_CONFIG)")
+    String config = System.getenv("PEREGRINE_CONFIG");
+
+    @Override
+    public Integer call() {
+      Vertx vertx = Vertx.vertx(vertxOptions());
+      try {
+        Running running = serve(vertx, config, null).await(60, TimeUnit.SECONDS);
+        for (Bound b : running.listeners()) {
+          System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
+              + b.role().name().toLowerCase(Locale.ROOT) + ")");
         }
-      }, "peregrine-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, running), "peregrine-shutdown"));
+        return 0;
+      } catch (Exception e) {
+        System.err.println("peregrine: cannot start: " + (e.getMessage() == null ? e : e.getMessage()));
+        vertx.close();
+        return 1;
+      }
+    }
+  }
+
+  private static void stop(Vertx vertx, Running running) {
+    try {
+      List<Future<?>> stops = new ArrayList<>();
+      for (Bound b : running.listeners()) {
+        stops.add(vertx.undeploy(b.deploymentId()));
+      }
+      Future.join(stops).await(60, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      System.err.println("peregrine: cannot start: " + (e.getMessage() == null ? e : e.getMessage()));
-      vertx.close();
-      System.exit(1);
+      System.err.println("peregrine: unclean shutdown: " + e);
+    } finally {
+      ShutdownLogManager.shutdownDone();
+    }
+  }
+
+  @Command(name = "passwd", mixinStandardHelpOptions = true,
+      description = "Add USER to the AUTH password file, or change their password (read from the terminal, or"
+          + " one line of standard input).")
+  static final class Passwd implements Callable<Integer> {
+    @Parameters(paramLabel = "USER", description = "the user name AUTH will take")
+    String user;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "the password file (default: auth.password-file)")
+    Path file;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML over the embedded defaults (default: $PEREGRINE_CONFIG)")
+    String config = System.getenv("PEREGRINE_CONFIG");
+
+    @Option(names = "--cost", description = "bcrypt cost, 2^cost rounds (default: ${DEFAULT-VALUE})")
+    int cost = PasswordFile.DEFAULT_COST;
+
+    @Override
+    public Integer call() throws Exception {
+      Path target = file != null ? file : configuredFile();
+      if (target == null) {
+        System.err.println("peregrine: no password file: give --file or set auth.password-file");
+        return 2;
+      }
+      char[] password = readPassword();
+      if (password == null || password.length == 0) {
+        System.err.println("peregrine: an empty password is refused");
+        return 2;
+      }
+      PasswordFile.set(target, user, password, cost);
+      java.util.Arrays.fill(password, ' ');
+      System.out.println("peregrine: password for " + user + " set in " + target);
+      return 0;
+    }
+
+    private Path configuredFile() throws Exception {
+      Vertx vertx = Vertx.vertx(vertxOptions());
+      try {
+        JsonObject cfg = PeregrineConfig.load(vertx, config, null).await(30, TimeUnit.SECONDS);
+        String f = cfg.getJsonObject("auth", new JsonObject()).getString("password-file", "");
+        return f.isBlank() ? null : Path.of(f);
+      } finally {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+
+    private static char[] readPassword() throws java.io.IOException {
+      java.io.Console console = System.console();
+      if (console != null) {
+        char[] first = console.readPassword("Password: ");
+        char[] again = console.readPassword("Again: ");
+        if (first == null || !java.util.Arrays.equals(first, again)) {
+          System.err.println("peregrine: the passwords differ");
+          return null;
+        }
+        return first;
+      }
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+          java.nio.charset.StandardCharsets.UTF_8)).readLine();
+      return line == null ? null : line.toCharArray();
     }
   }
 
@@ -96,11 +188,6 @@ public final class Main {
         new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
   }
 
-  private static void usage(String problem) {
-    System.err.println("peregrine: " + problem);
-    System.err.println("usage: peregrine serve [--config FILE]");
-    System.exit(2);
-  }
 
   /**
    * Loads the configuration and deploys every listener's server verticles with one Maildir handler and the
@@ -120,11 +207,15 @@ public final class Main {
       }
       JsonObject relay = config.getJsonObject("relay", new JsonObject());
       JsonObject maildir = config.getJsonObject("maildir", new JsonObject());
-      MaildirHandler handler = new MaildirHandler(vertx, Path.of(maildir.getString("dir", "spool/maildir")), policy,
-          listeners.get(0).options().getHostname(), relay.getBoolean("received-show-auth-user", false));
-      Future<List<Bound>> deployed = handler.prepare().map(v -> new ArrayList<>());
+      String passwordFile = config.getJsonObject("auth", new JsonObject()).getString("password-file", "");
+      Future<PasswordFile> passwords = passwordFile.isBlank() ? Future.succeededFuture()
+          : PasswordFile.load(vertx, Path.of(passwordFile));
+      Future<MaildirHandler> handler = passwords.map(p -> new MaildirHandler(vertx,
+          Path.of(maildir.getString("dir", "spool/maildir")), policy, listeners.get(0).options().getHostname(),
+          relay.getBoolean("received-show-auth-user", false), p));
+      Future<List<Bound>> deployed = handler.compose(MaildirHandler::prepare).map(v -> new ArrayList<>());
       for (Listener l : listeners) {
-        deployed = deployed.compose(bound -> deploy(vertx, l, handler).map(b -> {
+        deployed = deployed.compose(bound -> deploy(vertx, l, handler.result()).map(b -> {
           bound.add(b);
           return bound;
         }));

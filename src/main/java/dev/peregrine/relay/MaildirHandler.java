@@ -50,18 +50,27 @@ public final class MaildirHandler implements SmtpHandler {
   private final RelayPolicy policy;
   private final String hostname;
   private final boolean showAuthUser;
+  private final PasswordFile passwords;
 
   /**
    * @param dir the Maildir (created with {@code tmp/}, {@code new/} and {@code cur/} by {@link #prepare()})
    * @param policy which recipients are local, relayed or refused
    * @param showAuthUser name the authenticated user in the {@code Received:} line
+   * @param passwords the users AUTH accepts; {@code null}: none (every AUTH gets 535)
    */
-  public MaildirHandler(Vertx vertx, Path dir, RelayPolicy policy, String hostname, boolean showAuthUser) {
+  public MaildirHandler(Vertx vertx, Path dir, RelayPolicy policy, String hostname, boolean showAuthUser,
+                        PasswordFile passwords) {
     this.vertx = vertx;
     this.dir = dir.toAbsolutePath();
     this.policy = policy;
     this.hostname = hostname;
     this.showAuthUser = showAuthUser;
+    this.passwords = passwords;
+  }
+
+  @Override
+  public Future<Boolean> authenticate(SmtpSession session, dev.peregrine.server.Credentials credentials) {
+    return passwords == null ? Future.succeededFuture(false) : passwords.verify(credentials);
   }
 
   /** Creates the Maildir folders; completes when they exist. */

@@ -229,4 +229,55 @@ class ServeIT extends VertxFixture {
         .withThrowableOfType(java.util.concurrent.ExecutionException.class)
         .withMessageContaining("listeners.submission (submission) needs tls-cert-path and tls-key-path");
   }
+
+  /**
+   * The AUTH backend as an operator meets it: `peregrine passwd alice` (a process of its own, the password on
+   * its standard input), then serve with auth.password-file and the submission listener; swaks
+   * authenticates over STARTTLS and the message is delivered; a wrong password gets 535; and a bad argument
+   * gets picocli's usage error and a non-zero exit.
+   */
+  @Test
+  void passwdThenAuthOnSubmission(@TempDir Path dir) throws Exception {
+    Path passwd = dir.resolve("users");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "passwd", "alice", "--file", passwd.toString(), "--cost", "6").redirectErrorStream(true).start();
+    p.getOutputStream().write("s3cret\n".getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(Files.readString(passwd)).startsWith("alice:$2y$06$").doesNotContain("s3cret");
+
+    Process bad = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "passwd", "alice", "--no-such-flag").redirectErrorStream(true).start();
+    assertThat(bad.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String badOut = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(bad.exitValue()).as(badOut).isEqualTo(2);
+    assertThat(badOut).contains("Unknown option: '--no-such-flag'").contains("Usage: peregrine passwd");
+
+    io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+    Path file = dir.resolve("auth.yaml");
+    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
+        + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
+        + "listeners:\n  submission:\n    enabled: true\n    port: 0\n"
+        + "auth:\n  password-file: " + passwd + "\n"
+        + "relay:\n  local-domains: [example.com]\n  received-show-auth-user: true\n"
+        + "maildir:\n  dir: " + dir.resolve("maildir") + "\n");
+    Main.Running running = Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
+    int submission = running.listeners().get(1).port();
+    List<String> swaks = List.of("swaks", "--server", "127.0.0.1:" + submission, "--tls", "--timeout", "20",
+        "--from", "alice@example.com", "--to", "u@example.com", "--auth", "PLAIN", "--auth-user", "alice");
+    dev.peregrine.test.Peer.Result good = dev.peregrine.test.Peer.run(
+        java.util.stream.Stream.concat(swaks.stream(), java.util.stream.Stream.of("--auth-password", "s3cret")).toList(), 60);
+    assertThat(good.exit()).as(good.output()).isZero();
+    assertThat(good.output()).contains("235 2.7.0");
+    dev.peregrine.test.Peer.Result wrong = dev.peregrine.test.Peer.run(
+        java.util.stream.Stream.concat(swaks.stream(), java.util.stream.Stream.of("--auth-password", "guess")).toList(), 60);
+    assertThat(wrong.exit()).isNotZero();
+    assertThat(wrong.output()).contains("535 5.7.8");
+    List<Path> files = delivered(dir);
+    assertThat(files).hasSize(1);
+    assertThat(Files.readString(files.get(0))).contains("with ESMTPSA id ").contains("(Authenticated sender: alice)");
+  }
 }
