@@ -1,0 +1,38 @@
+package dev.peregrine.mailer;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+/**
+ * Runs a {@link Mailer} as a verticle, configured by the deployment's JSON config: the keys of the
+ * {@code mailer} section of {@code config/peregrine.yaml} ({@link MailerOptions#MailerOptions(io.vertx.core.json.JsonObject)}).
+ * Undeploying ends every pooled session with QUIT.
+ *
+ * <pre>{@code
+ * vertx.deployVerticle(new MailerVerticle(), new DeploymentOptions().setConfig(json))
+ * }</pre>
+ */
+public class MailerVerticle extends VerticleBase {
+
+  private Mailer mailer;
+
+  @Override
+  public Future<?> start() {
+    try {
+      mailer = Mailer.create(vertx, new MailerOptions(config()));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return mailer == null ? Future.succeededFuture() : mailer.close();
+  }
+
+  /** The mailer of this instance, once started. */
+  public Mailer mailer() {
+    return mailer;
+  }
+}
