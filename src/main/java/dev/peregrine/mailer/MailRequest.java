@@ -4,6 +4,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import jakarta.activation.DataHandler;
+import jakarta.activation.FileDataSource;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -36,7 +37,9 @@ import java.util.UUID;
  * with {@code content-id} for images the HTML shows), {@code headers}; or {@code raw}: a whole RFC 5322
  * message as text, sent as given. A Message-ID and a Date are added.
  *
- * <p>Building reads attachment files and is CPU work: call {@link #toMessage()} on a worker for large ones.
+ * <p>Building reads attachment files and is CPU work: call {@link #toMessage()} on a worker. A file attachment
+ * is read from disk while the message is encoded, and the encoded message is handed over without a copy: a
+ * large attachment is held in memory once, encoded, never twice.
  * Errors are {@link IllegalArgumentException}s that name the field.
  */
 public record MailRequest(JsonObject json) {
@@ -104,9 +107,9 @@ public record MailRequest(JsonObject json) {
       }
       m.setContent(body());
       m.saveChanges();
-      ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+      Encoded out = new Encoded();
       m.writeTo(out);
-      return Buffer.buffer(out.toByteArray());
+      return out.buffer();
     } catch (MessagingException e) {
       throw new IllegalArgumentException("cannot build the message: " + e.getMessage(), e);
     } catch (IOException e) {
@@ -160,24 +163,30 @@ public record MailRequest(JsonObject json) {
 
   private static MimeBodyPart attachment(String field, JsonObject a) throws MessagingException {
     String type = a.getString("content-type", "application/octet-stream");
-    byte[] bytes;
+    DataHandler data;
     if (a.getString("base64") != null) {
       try {
-        bytes = Base64.getMimeDecoder().decode(a.getString("base64"));
+        data = new DataHandler(new ByteArrayDataSource(Base64.getMimeDecoder().decode(a.getString("base64")), type));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(field + ".base64 is not base64: " + e.getMessage());
       }
     } else if (a.getString("path") != null) {
-      try {
-        bytes = Files.readAllBytes(Path.of(a.getString("path")));
-      } catch (IOException e) {
-        throw new IllegalArgumentException(field + ".path cannot be read: " + e.getMessage());
+      Path path = Path.of(a.getString("path"));
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        throw new IllegalArgumentException(field + ".path cannot be read: " + path);
       }
+      // Read from disk while the message is encoded: the file is never held in memory as such.
+      data = new DataHandler(new FileDataSource(path.toFile()) {
+        @Override
+        public String getContentType() {
+          return type;
+        }
+      });
     } else {
       throw new IllegalArgumentException(field + ": give base64 or path");
     }
     MimeBodyPart p = new MimeBodyPart();
-    p.setDataHandler(new DataHandler(new ByteArrayDataSource(bytes, type)));
+    p.setDataHandler(data);
     String name = a.getString("filename");
     if (name != null) {
       p.setFileName(name);
@@ -192,6 +201,17 @@ public record MailRequest(JsonObject json) {
       p.setDisposition(MimeBodyPart.ATTACHMENT);
     }
     return p;
+  }
+
+  /** The encoded message, handed over as a Buffer without the copy {@code toByteArray()} would make. */
+  private static final class Encoded extends ByteArrayOutputStream {
+    Encoded() {
+      super(8192);
+    }
+
+    Buffer buffer() {
+      return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(buf, 0, count));
+    }
   }
 
   private String string(String field, boolean required) {
