@@ -224,4 +224,15 @@ public class MxResolverOptions {
       return new Route(host.toLowerCase(Locale.ROOT), port, literal);
     }
   }
+
+  /** Equal when their JSON forms are (every option is in {@link #toJson()}, round-trip tested). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MxResolverOptions other && other.toJson().equals(toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
 }

@@ -159,4 +159,15 @@ public class MailerOptions {
     maxAttempts = ProtocolConfig.atLeastOne("max-attempts", v);
     return this;
   }
+
+  /** Equal when their JSON forms are (every option is in {@link #toJson()}, round-trip tested). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MailerOptions other && other.toJson().equals(toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
 }

@@ -166,4 +166,15 @@ public class SessionPoolOptions {
     hostDownBackoff = ProtocolConfig.positive("host-down-backoff", v);
     return this;
   }
+
+  /** Equal when their JSON forms are (every option is in {@link #toJson()}, round-trip tested). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SessionPoolOptions other && other.toJson().equals(toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
 }

@@ -1,0 +1,66 @@
+package dev.peregrine.config;
+
+import dev.peregrine.client.SmtpClientOptions;
+import dev.peregrine.client.TlsPolicy;
+import dev.peregrine.dns.MxResolverOptions;
+import dev.peregrine.mailer.MailerOptions;
+import dev.peregrine.pool.SessionPoolOptions;
+import dev.peregrine.server.SmtpServerOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Every Options class follows the Vert.x idiom: defaults, a copy constructor and a JSON constructor that give
+ * an equal object, {@code toJson()} that round-trips (with non-default values too), and unknown keys refused
+ * by name.
+ */
+class OptionsIdiomTest {
+
+  private static <T> void idiom(T defaults, T changed, Function<T, T> copy, Function<JsonObject, T> fromJson,
+                                Function<T, JsonObject> toJson) {
+    for (T o : java.util.List.of(defaults, changed)) {
+      assertThat(copy.apply(o)).isEqualTo(o).hasSameHashCodeAs(o);
+      assertThat(fromJson.apply(toJson.apply(o))).isEqualTo(o);
+      assertThat(toJson.apply(fromJson.apply(toJson.apply(o)))).isEqualTo(toJson.apply(o));
+    }
+    assertThat(changed).isNotEqualTo(defaults);
+    assertThatThrownBy(() -> fromJson.apply(new JsonObject().put("no-such-key", 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no-such-key");
+  }
+
+  @Test
+  void server() {
+    idiom(new SmtpServerOptions(), new SmtpServerOptions().setPort(2526).setMaxRecipients(7).setVrfy(true),
+        SmtpServerOptions::new, SmtpServerOptions::new, SmtpServerOptions::toJson);
+  }
+
+  @Test
+  void client() {
+    idiom(new SmtpClientOptions(), new SmtpClientOptions().setHeloName("a.test").setTlsPolicy(TlsPolicy.REQUIRED),
+        SmtpClientOptions::new, SmtpClientOptions::new, SmtpClientOptions::toJson);
+  }
+
+  @Test
+  void dns() {
+    idiom(new MxResolverOptions(), new MxResolverOptions().setQueryTimeout(Duration.ofSeconds(3)).addRoute("*", "[127.0.0.1]:26"),
+        MxResolverOptions::new, MxResolverOptions::new, MxResolverOptions::toJson);
+  }
+
+  @Test
+  void pool() {
+    idiom(new SessionPoolOptions(), new SessionPoolOptions().setMaxPerKey(3).setMaxIdle(Duration.ofSeconds(5)),
+        SessionPoolOptions::new, SessionPoolOptions::new, SessionPoolOptions::toJson);
+  }
+
+  @Test
+  void mailer() {
+    idiom(new MailerOptions(), new MailerOptions().setMaxInFlight(9).setPool(new SessionPoolOptions().setMaxTotal(9)),
+        MailerOptions::new, MailerOptions::new, MailerOptions::toJson);
+  }
+}
