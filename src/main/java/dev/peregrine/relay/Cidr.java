@@ -21,6 +21,10 @@ public record Cidr(byte[] network, int prefix) {
     int slash = t.indexOf('/');
     String addr = slash < 0 ? t : t.substring(0, slash);
     byte[] bytes = literal(addr);
+    if (bytes != null) {
+      // As InetAddress did: a v4-mapped IPv6 literal is the IPv4 address.
+      bytes = unmapped(bytes);
+    }
     if (bytes == null) {
       throw new IllegalArgumentException("not an IP address or network: " + text);
     }
@@ -70,14 +74,14 @@ public record Cidr(byte[] network, int prefix) {
 
   /** The bytes of a numeric IPv4 or IPv6 address, or null (no DNS: only literals are parsed). */
   private static byte[] literal(String s) {
-    boolean v4 = dev.peregrine.protocol.Mailbox.literalAddress("[" + s + "]") != null;
-    boolean v6 = !v4 && dev.peregrine.protocol.Mailbox.literalAddress("[IPv6:" + s + "]") != null;
-    if (!v4 && !v6) {
-      return null;
-    }
+    return io.netty.util.NetUtil.createByteArrayFromIpAddressString(s);
+  }
+
+  /** The address of a numeric literal (a socket's peer), without a lookup; null when it is not one. */
+  public static InetAddress address(String literal) {
+    byte[] b = literal == null ? null : literal(literal);
     try {
-      // A numeric literal (checked above): no lookup happens.
-      return InetAddress.getByName(s).getAddress();
+      return b == null ? null : InetAddress.getByAddress(b);
     } catch (UnknownHostException e) {
       return null;
     }

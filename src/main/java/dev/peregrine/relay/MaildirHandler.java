@@ -83,21 +83,12 @@ public final class MaildirHandler implements SmtpHandler {
   @Override
   public Future<Reply> rcpt(SmtpSession session, Envelope envelope, SmtpCommand.RcptTo rcpt) {
     ForwardPath path = rcpt.path();
-    InetAddress client = session.remoteAddress() == null ? null : address(session.remoteAddress().hostAddress());
+    InetAddress client = session.remoteAddress() == null ? null : Cidr.address(session.remoteAddress().hostAddress());
     return Future.succeededFuture(switch (policy.decide(path, client, session.authenticatedUser() != null)) {
       case LOCAL -> null;
       case RELAY -> R554_CANNOT_RELAY.withText(path + ": " + R554_CANNOT_RELAY.lines().get(0));
       case DENIED -> RelayPolicy.R554_RELAY_DENIED.withText(path + ": Relay access denied");
     });
-  }
-
-  private static InetAddress address(String literal) {
-    try {
-      // A numeric address from the socket: no lookup happens.
-      return InetAddress.getByName(literal);
-    } catch (java.net.UnknownHostException e) {
-      return null;
-    }
   }
 
   @Override
