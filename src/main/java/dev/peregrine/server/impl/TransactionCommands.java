@@ -279,12 +279,10 @@ final class TransactionCommands {
   /** The client ended the transaction (RSET, EHLO, STARTTLS): the handler hears of it. */
   void abortTransaction() {
     Transaction t = conn.tx;
-    conn.tx = null;
-    conn.pause(ServerConnection.PAUSE_CONTENT, false);
     if (t != null) {
       t.failContent(new SmtpException(R451_ABORTED));
-      conn.handler.reset(conn.session, t.envelope);
     }
+    endTransaction(false);
   }
 
   private void endTransaction(boolean delivered) {
