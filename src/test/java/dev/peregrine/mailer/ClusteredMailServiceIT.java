@@ -1,27 +1,20 @@
 package dev.peregrine.mailer;
 
-import dev.peregrine.protocol.Reply;
-import dev.peregrine.server.Envelope;
-import dev.peregrine.server.SmtpHandler;
+import dev.peregrine.server.RecordingHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
-import dev.peregrine.server.SmtpSession;
 import dev.peregrine.test.BlockedThreadDetector;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
 import io.vertx.test.fakecluster.FakeClusterManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -58,20 +51,8 @@ class ClusteredMailServiceIT {
   void aRequestFromAnotherNodeIsSentAndAnswered() throws Exception {
     service = node();
     client = node();
-    LinkedBlockingQueue<String> stored = new LinkedBlockingQueue<>();
-    SmtpHandler keep = new SmtpHandler() {
-      @Override
-      public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-        Promise<Reply> done = Promise.promise();
-        Buffer all = Buffer.buffer();
-        content.handler(all::appendBuffer).exceptionHandler(done::tryFail).endHandler(v -> {
-          stored.add(all.toString());
-          done.tryComplete();
-        });
-        return done.future();
-      }
-    };
-    int port = SmtpServer.create(service, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), keep)
+    RecordingHandler stored = new RecordingHandler();
+    int port = SmtpServer.create(service, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), stored)
         .listen().await(10, TimeUnit.SECONDS).actualPort();
     JsonObject config = new JsonObject().put("address", "mail.cluster").put("mailer", new JsonObject()
         .put("client", new JsonObject().put("tls-policy", "disabled"))
@@ -83,7 +64,7 @@ class ClusteredMailServiceIT {
             .put("from", "a@sender.test").put("to", "b@dest.test").put("subject", "across").put("text", "hello"))
         .await(30, TimeUnit.SECONDS).body();
     assertThat(reply.getJsonArray("recipients").getJsonObject(0).getString("status")).isEqualTo("delivered");
-    assertThat(stored.poll(10, TimeUnit.SECONDS)).contains("Subject: across");
+    assertThat(stored.next().content().toString()).contains("Subject: across");
 
     Throwable refused = client.eventBus().request("mail.cluster", new JsonObject().put("to", "b@dest.test"))
         .transform(ar -> Future.succeededFuture(ar.cause())).await(30, TimeUnit.SECONDS);

@@ -1,23 +1,19 @@
 package dev.peregrine.mailer;
 
-import dev.peregrine.protocol.Reply;
-import dev.peregrine.server.Envelope;
+import dev.peregrine.server.RecordingHandler;
 import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpServerVerticle;
-import dev.peregrine.server.SmtpSession;
 import dev.peregrine.test.Peer;
 import dev.peregrine.test.VertxFixture;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,10 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MailServiceIT extends VertxFixture {
 
-  record Stored(String sender, List<String> recipients, String content) {
-  }
-
-  private final LinkedBlockingQueue<Stored> stored = new LinkedBlockingQueue<>();
+  private final RecordingHandler stored = new RecordingHandler();
   private int port;
 
   @TempDir
@@ -52,20 +44,7 @@ class MailServiceIT extends VertxFixture {
 
   @BeforeEach
   void startServer() throws Exception {
-    SmtpHandler keep = new SmtpHandler() {
-      @Override
-      public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-        Promise<Reply> done = Promise.promise();
-        Buffer all = Buffer.buffer();
-        content.handler(all::appendBuffer).exceptionHandler(done::tryFail).endHandler(v -> {
-          stored.add(new Stored(envelope.sender().toString(),
-              envelope.forwardPaths().stream().map(Object::toString).toList(), all.toString()));
-          done.tryComplete();
-        });
-        return done.future();
-      }
-    };
-    SmtpServer server = SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), keep);
+    SmtpServer server = SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), stored);
     port = server.listen().await(10, TimeUnit.SECONDS).actualPort();
   }
 
@@ -133,12 +112,11 @@ class MailServiceIT extends VertxFixture {
       assertThat(((JsonObject) r).getString("status")).isEqualTo("delivered");
       assertThat(((JsonObject) r).getInteger("code")).isEqualTo(250);
     }
-    Stored m = stored.poll(10, TimeUnit.SECONDS);
-    assertThat(m).isNotNull();
+    RecordingHandler.Message m = stored.next();
     assertThat(m.recipients()).containsExactlyInAnyOrder("<joerg@dest.test>", "<cc@dest.test>", "<hidden@dest.test>");
-    assertThat(m.content()).doesNotContainPattern("(?im)^bcc:").doesNotContain("hidden@dest.test");
+    assertThat(m.content().toString()).doesNotContainPattern("(?im)^bcc:").doesNotContain("hidden@dest.test");
     Path eml = dir.resolve("m.eml");
-    Files.writeString(eml, m.content());
+    Files.writeString(eml, m.content().toString());
     Path py = dir.resolve("parse.py");
     Files.writeString(py, """
         import sys, email
@@ -189,7 +167,7 @@ class MailServiceIT extends VertxFixture {
     Object raw = ask("mail", new JsonObject().put("from", "a@x.test").put("to", "b@dest.test")
         .put("raw", "Subject: raw\r\n\r\nas given\r\n"));
     assertThat(((JsonObject) raw).getJsonArray("recipients").getJsonObject(0).getString("status")).isEqualTo("delivered");
-    assertThat(stored.poll(10, TimeUnit.SECONDS).content()).isEqualTo("Subject: raw\r\n\r\nas given\r\n");
+    assertThat(stored.next().content().toString()).isEqualTo("Subject: raw\r\n\r\nas given\r\n");
   }
 
   /**

@@ -7,18 +7,12 @@ import dev.peregrine.dns.MxResolverOptions;
 import dev.peregrine.mailer.MailMessage;
 import dev.peregrine.mailer.MailResult;
 import dev.peregrine.mailer.MailerOptions;
-import dev.peregrine.protocol.Reply;
-import dev.peregrine.server.Envelope;
-import dev.peregrine.server.SmtpHandler;
+import dev.peregrine.server.RecordingHandler;
 import dev.peregrine.server.SmtpServerOptions;
-import dev.peregrine.server.SmtpSession;
 import dev.peregrine.test.VertxFixture;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.helpers.test.AssertSubscriber;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,25 +34,19 @@ class MutinyFacadesIT extends VertxFixture {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private final Set<String> received = ConcurrentHashMap.newKeySet();
+  private final RecordingHandler handler = new RecordingHandler();
   private MutinySmtpServer server;
   private MutinyMailer mailer;
 
+  /** The first line (the subject) of each message the server took, once each. */
+  private Set<String> received() {
+    return handler.messages.stream().map(m -> m.content().toString().lines().findFirst().orElse(""))
+        .collect(Collectors.toSet());
+  }
+
   @BeforeEach
   void startServer() {
-    SmtpHandler keep = new SmtpHandler() {
-      @Override
-      public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-        Promise<Reply> done = Promise.promise();
-        Buffer all = Buffer.buffer();
-        content.handler(all::appendBuffer).exceptionHandler(done::tryFail).endHandler(v -> {
-          received.add(all.toString().lines().findFirst().orElse(""));
-          done.tryComplete();
-        });
-        return done.future();
-      }
-    };
-    server = MutinySmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), keep)
+    server = MutinySmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0), handler)
         .listen().await().atMost(WAIT);
   }
 
@@ -84,18 +72,18 @@ class MutinyFacadesIT extends VertxFixture {
     }
     session.quit().await().atMost(WAIT);
     client.close().await().atMost(WAIT);
-    assertThat(received).containsExactlyInAnyOrder("Subject: m0", "Subject: m1", "Subject: m2");
+    assertThat(received()).containsExactlyInAnyOrder("Subject: m0", "Subject: m1", "Subject: m2");
   }
 
   @Test
   void aUniIsLazyAndEachSubscriptionSendsAgain() {
     mailer = MutinyMailer.create(vertx, mailerOptions());
     var send = mailer.send(MailMessage.of("a@x.test", List.of("b@y.test"), content(7)));
-    assertThat(received).as("nothing sent before a subscription").isEmpty();
+    assertThat(received()).as("nothing sent before a subscription").isEmpty();
     assertThat(send.await().atMost(WAIT).allDelivered()).isTrue();
     assertThat(send.await().atMost(WAIT).allDelivered()).isTrue();
     assertThat(mailer.metrics().toString()).isNotEmpty();
-    assertThat(received).containsExactly("Subject: m7");
+    assertThat(received()).containsExactly("Subject: m7");
   }
 
   private MailerOptions mailerOptions() {
@@ -129,7 +117,7 @@ class MutinyFacadesIT extends VertxFixture {
     }
     consumer.awaitCompletion(WAIT);
     assertThat(consumer.getItems()).hasSize(total).allMatch(MailResult::allDelivered);
-    assertThat(received).hasSize(total);
+    assertThat(received()).hasSize(total);
     assertThat(maxAhead).as("the merge kept messages in flight").isPositive();
   }
 }

@@ -12,18 +12,21 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A handler that keeps every message (envelope and content) for the test to check. */
-class RecordingHandler implements SmtpHandler {
+/**
+ * A handler that keeps every message (envelope and content) for the test to check; thread-safe, so one can
+ * serve several verticle instances.
+ */
+public class RecordingHandler implements SmtpHandler {
 
-  record Message(String sender, List<String> recipients, Buffer content, String remote, String helo, String user,
+  public record Message(String sender, List<String> recipients, Buffer content, String remote, String helo, String user,
                  boolean tls) {
   }
 
-  final BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+  public final BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
   final BlockingQueue<String> events = new LinkedBlockingQueue<>();
   final Map<String, String> users = Map.of("alice", "s3cret");
 
-  Message next() throws InterruptedException {
+  public Message next() throws InterruptedException {
     Message m = messages.poll(10, TimeUnit.SECONDS);
     if (m == null) {
       throw new AssertionError("no message within 10 s");
