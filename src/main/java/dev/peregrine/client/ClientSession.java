@@ -13,6 +13,9 @@ import io.vertx.core.Future;
  */
 public interface ClientSession {
 
+  /** A short name for this session in logs and failures ({@code c17}), unique in this JVM. */
+  String id();
+
   /** The server's extensions, as of the last EHLO (after STARTTLS, the encrypted one). */
   Capabilities capabilities();
 

@@ -41,12 +41,22 @@ import java.util.List;
  * listener that throws is reported to Vert.x (the context's exception handler) instead of unwinding into
  * the reply loop; calls into the caller's content stream are guarded, and what they throw fails the
  * content as the stream's own failure would.
+ *
+ * <p>Every way in from Vert.x (socket data, close and exception, the deadline timer, the write task, the
+ * drain handler, the content stream's callbacks, calls from other threads) goes through {@link #guard}, and
+ * every transaction's future through {@link #typed}: an exception nobody expected is logged once with the
+ * session's id, fails every pending transaction with an {@link SmtpConnectionException}, and the socket is
+ * closed and the timer cancelled whatever else fails.
  */
 final class ClientSessionImpl implements ClientSession {
 
   private record Expect(Phase phase, String command, Promise<Reply> promise, long deadline, Duration timeout) {
   }
 
+  private static final System.Logger LOG = System.getLogger("dev.peregrine.client");
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+
+  private final String id = "c" + IDS.incrementAndGet();
   private final Vertx vertx;
   private final SmtpClientOptions options;
   private final NetSocket socket;
@@ -61,6 +71,10 @@ final class ClientSessionImpl implements ClientSession {
   private final ContextInternal context;
   /** Writes of the current event-loop task, sent as one: the end of a message and the next group together. */
   private List<Object> outbox;
+  /** What failed the session from inside (see {@link #guard}), or null. */
+  private SmtpConnectionException crashed;
+  /** Test seam (fault injection): called with the name of each entry point and probe as it is reached. */
+  volatile java.util.function.Consumer<String> faults;
 
   ClientSessionImpl(Vertx vertx, SmtpClientOptions options, NetSocket socket, String host) {
     this.vertx = vertx;
@@ -76,10 +90,10 @@ final class ClientSessionImpl implements ClientSession {
     for (Duration d : options.getTimeouts().asMap().values()) {
       shortest = Math.min(shortest, d.toMillis());
     }
-    this.sweeper = vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> checkDeadline());
+    this.sweeper = vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), t -> guard("timer", this::checkDeadline));
   }
 
-  private final long sweeper;
+  final long sweeper;
   private record Streaming(ReadStream<Buffer> stream, Promise<Reply> fin, Promise<Void> contentWritten) {
   }
 
@@ -119,17 +133,71 @@ final class ClientSessionImpl implements ClientSession {
 
   /** Installs the socket handlers; called once the greeting is awaited, so that no reply can come first. */
   private void listen() {
-    socket.handler(this::onData);
-    socket.closeHandler(v -> {
+    socket.handler(data -> guard("socket data", () -> onData(data)));
+    socket.closeHandler(v -> guard("socket close", () -> {
       Expect oldest = expected.peek();
       failAll(new SmtpConnectionException("connection closed by " + host
           + (oldest == null ? "" : " before the reply to " + (oldest.command() == null ? "the greeting" : oldest.command())),
           null, false, false));
-    });
-    socket.exceptionHandler(e -> {
+    }));
+    socket.exceptionHandler(e -> guard("socket exception", () -> {
       failAll(new SmtpConnectionException("connection to " + host + " failed: " + e.getMessage(), e, false, false));
       socket.close();
-    });
+    }));
+  }
+
+  // ------------------------------------------------------------------ the guarded boundary
+
+  /** Runs one entry from Vert.x into the session; what it throws unexpectedly fails the session. */
+  private void guard(String entry, Runnable action) {
+    try {
+      probe(entry);
+      action.run();
+    } catch (RuntimeException e) {
+      crash(entry, e);
+    }
+  }
+
+  private void probe(String point) {
+    java.util.function.Consumer<String> f = faults;
+    if (f != null) {
+      f.accept(point);
+    }
+  }
+
+  /**
+   * A transaction's or set-up step's future as callers see it: our own typed failures as they are; anything
+   * else was thrown by a continuation of the session's (a bug), and fails the session.
+   */
+  private <T> Future<T> typed(Future<T> f) {
+    return f.recover(e -> Future.failedFuture(e instanceof SmtpClientException || e instanceof SmtpConnectionException
+        ? e : crash("continuation", e)));
+  }
+
+  /**
+   * Logs {@code e} once with the session's id, fails everything pending with a typed error, and closes: the
+   * session's state can no longer be trusted. Cleanup runs step by step, whatever one of them throws.
+   */
+  private SmtpConnectionException crash(String entry, Throwable e) {
+    if (crashed == null) {
+      crashed = new SmtpConnectionException("client session " + id + " to " + host + " failed: unexpected " + e, e,
+          false, false);
+      LOG.log(System.Logger.Level.ERROR, "client session " + id + " to " + host + ": unexpected exception in " + entry
+          + "; the session is closed", e);
+    }
+    // Closed before anyone hears of it: a caller woken by the failure finds the session already shut.
+    open = false;
+    outbox = null;
+    try {
+      vertx.cancelTimer(sweeper);
+    } finally {
+      try {
+        socket.close();
+      } finally {
+        failAll(crashed);
+      }
+    }
+    return crashed;
   }
 
   // ------------------------------------------------------------------ replies
@@ -207,7 +275,7 @@ final class ClientSessionImpl implements ClientSession {
   private void enqueue(Object part) {
     if (outbox == null) {
       outbox = new ArrayList<>(4);
-      context.runOnContext(v -> flush());
+      context.runOnContext(v -> guard("write", this::flush));
     }
     outbox.add(part);
   }
@@ -295,7 +363,7 @@ final class ClientSessionImpl implements ClientSession {
   Future<Void> greetAndEhlo() {
     Future<Reply> greeting = expect(Phase.GREETING, null, Timeouts.Phase.GREETING);
     listen();
-    return positive(greeting, Phase.GREETING, null, false).compose(g -> ehlo());
+    return typed(positive(greeting, Phase.GREETING, null, false).compose(g -> ehlo()));
   }
 
   Future<Void> ehlo() {
@@ -318,7 +386,7 @@ final class ClientSessionImpl implements ClientSession {
 
   /** STARTTLS, the handshake, and EHLO again. */
   Future<Void> startTls(io.vertx.core.net.ClientSSLOptions ssl) {
-    return positive(command(Phase.STARTTLS, new SmtpCommand.StartTls()), Phase.STARTTLS, "STARTTLS", false)
+    return typed(positive(command(Phase.STARTTLS, new SmtpCommand.StartTls()), Phase.STARTTLS, "STARTTLS", false)
         .compose(r -> {
           if (decoder.hasBufferedInput()) {
             // The server (or a man in the middle) sent more after its 220: a response injection.
@@ -330,30 +398,31 @@ final class ClientSessionImpl implements ClientSession {
               .recover(e -> Future.failedFuture(new SmtpConnectionException("TLS handshake with " + host + " failed: "
                   + e.getMessage(), e, false, true)));
         })
-        .compose(v -> ehlo());
+        .compose(v -> ehlo()));
   }
 
   Future<Void> authenticate(String mechanism, String user, String password) {
     Base64.Encoder b64 = Base64.getEncoder();
-    return switch (mechanism) {
+    Future<Reply> done = switch (mechanism) {
       case "PLAIN" -> positive(command(Phase.AUTH, new SmtpCommand.Auth("PLAIN",
-          b64.encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8)))), Phase.AUTH, "AUTH PLAIN", false)
-          .mapEmpty();
+          b64.encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8)))), Phase.AUTH, "AUTH PLAIN", false);
       case "XOAUTH2" -> positive(command(Phase.AUTH, new SmtpCommand.Auth("XOAUTH2",
           b64.encodeToString(("user=" + user + "\1auth=Bearer " + password + "\1\1").getBytes(StandardCharsets.UTF_8)))),
           Phase.AUTH, "AUTH XOAUTH2", true)
           .compose(r -> r.isIntermediate()
               // RFC 7628 §3.2.3: the 334 carries an error; an empty response gets the final (negative) reply.
-              ? positive(raw(Phase.AUTH, "", "AUTH XOAUTH2"), Phase.AUTH, "AUTH XOAUTH2", false) : Future.succeededFuture(r))
-          .mapEmpty();
+              ? positive(raw(Phase.AUTH, "", "AUTH XOAUTH2"), Phase.AUTH, "AUTH XOAUTH2", false) : Future.succeededFuture(r));
       case "LOGIN" -> positive(command(Phase.AUTH, new SmtpCommand.Auth("LOGIN", null)), Phase.AUTH, "AUTH LOGIN", true)
           .compose(r -> positive(raw(Phase.AUTH, b64.encodeToString(user.getBytes(StandardCharsets.UTF_8)), "AUTH LOGIN (user)"),
               Phase.AUTH, "AUTH LOGIN (user)", true))
           .compose(r -> positive(raw(Phase.AUTH, b64.encodeToString(password.getBytes(StandardCharsets.UTF_8)), "AUTH LOGIN (password)"),
-              Phase.AUTH, "AUTH LOGIN (password)", false))
-          .mapEmpty();
-      default -> Future.failedFuture(new IllegalArgumentException("unsupported SASL mechanism " + mechanism));
+              Phase.AUTH, "AUTH LOGIN (password)", false));
+      default -> null;
     };
+    if (done == null) {
+      return Future.failedFuture(new IllegalArgumentException("unsupported SASL mechanism " + mechanism));
+    }
+    return typed(done).mapEmpty();
   }
 
   private Future<Reply> raw(Phase phase, String line, String what) {
@@ -376,11 +445,15 @@ final class ClientSessionImpl implements ClientSession {
     return p.future();
   }
 
-  private static <T> void run(java.util.function.Supplier<Future<T>> action, Promise<T> p) {
-    try {
-      action.get().onComplete(p);
-    } catch (RuntimeException e) {
-      p.tryFail(e);
+  private <T> void run(java.util.function.Supplier<Future<T>> action, Promise<T> p) {
+    boolean[] started = {false};
+    guard("call", () -> {
+      Future<T> f = action.get();
+      started[0] = true;
+      f.onComplete(p);
+    });
+    if (!started[0]) {
+      p.tryFail(crashed);
     }
   }
 
@@ -391,19 +464,27 @@ final class ClientSessionImpl implements ClientSession {
 
   private Future<DeliveryResult> sendHere(MailTransaction tx) {
     if (tx.stream() != null) {
-      tx.stream().pause();
+      try {
+        tx.stream().pause();
+      } catch (RuntimeException e) {
+        // The caller's stream, before anything was sent: this message fails, the session goes on.
+        return Future.failedFuture(contentUnreadable(e));
+      }
     }
     Promise<Void> contentWritten = context.promise();
     Future<Void> before = previousContent;
     previousContent = contentWritten.future();
     // Pipelining: this transaction's commands go out as soon as the previous content is written, not when
     // its reply arrives; the replies come back in order.
-    return before.transform(ignored -> transaction(tx, contentWritten))
+    return typed(before.transform(ignored -> transaction(tx, contentWritten)))
         .onComplete(ar -> contentWritten.tryComplete());
   }
 
   private Future<DeliveryResult> transaction(MailTransaction tx, Promise<Void> contentWritten) {
     if (!open) {
+      if (crashed != null) {
+        return Future.failedFuture(crashed);
+      }
       // A reused session the server has dropped meanwhile (idle timeout, 421) is stale, not a failure.
       return Future.failedFuture(new SmtpConnectionException("session to " + host + " is closed", null, completed > 0, false));
     }
@@ -434,6 +515,7 @@ final class ClientSessionImpl implements ClientSession {
   /** Reads the replies to the commands and, when the server is ready for it, sends the content. */
   private Future<DeliveryResult> settle(MailTransaction tx, TransactionPlan plan, List<Reply> rs, boolean reused,
                                         boolean pipelined, Promise<Void> contentWritten) {
+    probe("settle");
     int n = tx.recipients().size();
     Reply mail = rs.get(plan.mailIndex);
     if (reused && mail.code() == 421) {
@@ -571,7 +653,7 @@ final class ClientSessionImpl implements ClientSession {
     DotStuffer stuffer = new DotStuffer();
     Streaming st = startStreaming(stream, fin, contentWritten);
     onStream(st, () -> {
-      stream.endHandler(v -> {
+      stream.endHandler(v -> guard("content end", () -> {
         if (streaming != st) {
           return;  // the session or the stream failed meanwhile
         }
@@ -580,15 +662,15 @@ final class ClientSessionImpl implements ClientSession {
         expect(Phase.CONTENT, ".", Timeouts.Phase.DATA_END).onComplete(fin);
         write(stuffer.finish());
         contentWritten.tryComplete();
-      });
-      stream.handler(chunk -> {
+      }));
+      stream.handler(chunk -> guard("content chunk", () -> {
         if (streaming != st) {
           return;
         }
         flush();
         socket.write(stuffer.encode(chunk));
         pauseWhileFull(st);
-      });
+      }));
       stream.resume();
     });
     return fin.future();
@@ -606,7 +688,7 @@ final class ClientSessionImpl implements ClientSession {
     DotStuffer lines = binary ? null : DotStuffer.lineEndingsOnly();
     List<Future<Reply>> chunkReplies = new ArrayList<>();
     Streaming st = startStreaming(stream, fin, contentWritten);
-    onStream(st, () -> stream.endHandler(v -> {
+    onStream(st, () -> stream.endHandler(v -> guard("content end", () -> {
       if (streaming != st) {
         return;  // the session or the stream failed meanwhile
       }
@@ -619,8 +701,8 @@ final class ClientSessionImpl implements ClientSession {
       contentWritten.tryComplete();
       last.map(lr -> chunkReplies.stream().map(Future::result).filter(r -> !r.isPositive()).findFirst().orElse(lr))
           .onComplete(fin);
-    }));
-    onStream(st, () -> stream.handler(chunk -> {
+    })));
+    onStream(st, () -> stream.handler(chunk -> guard("content chunk", () -> {
       if (streaming != st) {
         return;
       }
@@ -643,7 +725,7 @@ final class ClientSessionImpl implements ClientSession {
           onStream(st, stream::resume);
         });
       }
-    }));
+    })));
     onStream(st, stream::resume);
     return fin.future();
   }
@@ -654,7 +736,7 @@ final class ClientSessionImpl implements ClientSession {
     contentProgressAt = System.nanoTime();
     Streaming st = new Streaming(stream, fin, contentWritten);
     streaming = st;
-    onStream(st, () -> stream.exceptionHandler(e -> contentFailed(st, e)));
+    onStream(st, () -> stream.exceptionHandler(e -> guard("content failure", () -> contentFailed(st, e))));
     return st;
   }
 
@@ -681,9 +763,13 @@ final class ClientSessionImpl implements ClientSession {
     socket.close();
     // Our content source failed, not the server: a transaction failure (the session is closed, since
     // DATA cannot be abandoned half-way), which another exchanger would not fix.
-    st.fin.tryFail(new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
-        "The message content could not be read: " + Reply.lineText(String.valueOf(e.getMessage()))), e));
+    st.fin.tryFail(contentUnreadable(e));
     st.contentWritten.tryComplete();
+  }
+
+  private static SmtpClientException contentUnreadable(Throwable e) {
+    return new SmtpClientException(Phase.CONTENT, null, Reply.of(451, "4.3.0",
+        "The message content could not be read: " + Reply.lineText(String.valueOf(e.getMessage()))), e);
   }
 
   /** Write-queue back-pressure; each chunk written or drained is progress for the DATA_BLOCK timeout. */
@@ -691,10 +777,10 @@ final class ClientSessionImpl implements ClientSession {
     contentProgressAt = System.nanoTime();
     if (socket.writeQueueFull()) {
       onStream(st, st.stream::pause);
-      socket.drainHandler(d -> {
+      socket.drainHandler(d -> guard("drain", () -> {
         contentProgressAt = System.nanoTime();
         onStream(st, st.stream::resume);
-      });
+      }));
     }
   }
 
@@ -733,6 +819,11 @@ final class ClientSessionImpl implements ClientSession {
   }
 
   // ------------------------------------------------------------------ the rest
+
+  @Override
+  public String id() {
+    return id;
+  }
 
   @Override
   public Capabilities capabilities() {
