@@ -8,6 +8,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -31,6 +32,8 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // Before the first logger: keeps logging alive while the shutdown hook drains the sessions.
+    System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
     String command = args.length > 0 ? args[0] : "serve";
     String file = System.getenv("PEREGRINE_CONFIG");
     for (int i = 1; i < args.length; i++) {
@@ -43,7 +46,7 @@ public final class Main {
     if (!command.equals("serve")) {
       usage("unknown command: " + command);
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions());
+    Vertx vertx = Vertx.vertx(vertxOptions());
     try {
       Running running = serve(vertx, file, null).await(60, TimeUnit.SECONDS);
       System.out.println("peregrine: SMTP listening on " + running.host() + ":" + running.port());
@@ -53,6 +56,8 @@ public final class Main {
           vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
           System.err.println("peregrine: unclean shutdown: " + e);
+        } finally {
+          ShutdownLogManager.shutdownDone();
         }
       }, "peregrine-shutdown"));
     } catch (Exception e) {
@@ -60,6 +65,18 @@ public final class Main {
       vertx.close();
       System.exit(1);
     }
+  }
+
+  /**
+   * The service's Vert.x. Class-path file resolution is off: Vert.x keeps a cache directory for it that a JVM
+   * shutdown hook of its own deletes at SIGTERM, after which every file-system call on a path that does not
+   * exist yet (a new spool file, a rename's target) fails with "cacheDir has been removed" while our hook is
+   * still letting transactions finish. The service reads no files from the class path through Vert.x (the
+   * embedded defaults are read directly, see {@link PeregrineConfig}).
+   */
+  static VertxOptions vertxOptions() {
+    return new VertxOptions().setFileSystemOptions(
+        new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
   }
 
   private static void usage(String problem) {

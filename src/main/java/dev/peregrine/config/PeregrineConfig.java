@@ -3,14 +3,19 @@ package dev.peregrine.config;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Loads Peregrine's configuration through Vert.x Config: the defaults embedded as
@@ -47,12 +52,14 @@ public final class PeregrineConfig {
    * ({@code null} = the real one): a JSON object of variable name → string value.
    */
   public static Future<JsonObject> load(Vertx vertx, String file, JsonObject environment) {
-    ConfigRetrieverOptions files = new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(-1)
-        .addStore(yaml(DEFAULTS));
-    if (file != null) {
-      files.addStore(yaml(file));
-    }
-    return retrieve(vertx, files).compose(base -> {
+    return embeddedDefaults(vertx).compose(defaults -> {
+      ConfigRetrieverOptions files = new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(-1)
+          .addStore(new ConfigStoreOptions().setType("json").setConfig(defaults));
+      if (file != null) {
+        files.addStore(yaml(file));
+      }
+      return retrieve(vertx, files);
+    }).compose(base -> {
       List<String> paths = new ArrayList<>();
       leafPaths(base, "", paths);
       JsonArray names = new JsonArray();
@@ -62,6 +69,28 @@ public final class PeregrineConfig {
           : new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("raw-data", true).put("keys", names));
       return retrieve(vertx, new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(-1).addStore(env))
           .map(vars -> applyEnvironment(base, paths, vars));
+    });
+  }
+
+  /**
+   * The defaults embedded in the jar, read from the class path ourselves (on a worker): the service runs its
+   * Vert.x without class-path file resolution, whose cache directory a JVM shutdown hook deletes, after
+   * which every file operation on a path that does not exist yet fails (see {@code cli.Main}).
+   */
+  private static Future<JsonObject> embeddedDefaults(Vertx vertx) {
+    return vertx.executeBlocking(() -> {
+      try (InputStream in = PeregrineConfig.class.getClassLoader().getResourceAsStream(DEFAULTS)) {
+        if (in == null) {
+          throw new IllegalStateException("the embedded defaults " + DEFAULTS + " are missing from the class path");
+        }
+        Object yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+        if (!(yaml instanceof Map<?, ?> map)) {
+          throw new IllegalStateException("the embedded defaults " + DEFAULTS + " are not a YAML mapping");
+        }
+        @SuppressWarnings("unchecked")
+        JsonObject json = new JsonObject((Map<String, Object>) map).copy();
+        return json;
+      }
     });
   }
 

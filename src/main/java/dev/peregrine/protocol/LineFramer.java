@@ -24,6 +24,7 @@ public final class LineFramer {
   private int chunkEnd;
   private Buffer chunkBuffer;
   private int chunkBase;
+  private boolean bare;
 
   /** @param maxLength the longest line accepted, CRLF included (at least 3) */
   public LineFramer(int maxLength) {
@@ -93,6 +94,7 @@ public final class LineFramer {
       if (end - start > maxLength - 2) {
         throw new LineTooLongException(maxLength);
       }
+      bare = end == lf || Bytes.indexOf(chunk, start, end, Bytes.CR) >= 0;
       return chunkBuffer.slice(start - chunkBase, end - chunkBase);
     }
     int total = partialLength + (lf - start);
@@ -108,7 +110,17 @@ public final class LineFramer {
     if (len > maxLength - 2) {
       throw new LineTooLongException(maxLength);
     }
+    bare = len == total || Bytes.indexOf(line, 0, len, Bytes.CR) >= 0;
     return Bytes.wrap(line, 0, len);
+  }
+
+  /**
+   * True when the line {@link #next()} returned last did not end with CRLF (a bare LF) or holds a CR
+   * (RFC 5321 §2.3.8: lines end with CRLF, and CR and LF appear only together). A server that forbids bare
+   * line endings (Postfix's {@code smtpd_forbid_bare_newline}) refuses such a line.
+   */
+  public boolean lastLineBare() {
+    return bare;
   }
 
   /** True when bytes are held that {@link #next()} has not returned (a partial line, or unread input). */

@@ -13,8 +13,45 @@ import java.util.List;
 public sealed interface SmtpCommand {
 
   /** One constant per record type. */
+  /**
+   * The verbs, with the facts about each in one table: how long a client waits for the reply (RFC 5321
+   * §4.5.3.2, {@link Timeouts}) and whether message content follows the command (after a 354 for DATA, at
+   * once for BDAT, RFC 3030 §2).
+   */
   enum Kind {
-    EHLO, HELO, MAIL, RCPT, DATA, BDAT, RSET, NOOP, QUIT, VRFY, EXPN, HELP, STARTTLS, AUTH, UNKNOWN
+    EHLO(Timeouts.Phase.EHLO, false),
+    HELO(Timeouts.Phase.EHLO, false),
+    MAIL(Timeouts.Phase.MAIL, false),
+    RCPT(Timeouts.Phase.RCPT, false),
+    DATA(Timeouts.Phase.DATA_INIT, true),
+    BDAT(Timeouts.Phase.DATA_END, true),
+    RSET(Timeouts.Phase.RSET, false),
+    NOOP(Timeouts.Phase.OTHER, false),
+    QUIT(Timeouts.Phase.QUIT, false),
+    VRFY(Timeouts.Phase.OTHER, false),
+    EXPN(Timeouts.Phase.OTHER, false),
+    HELP(Timeouts.Phase.OTHER, false),
+    STARTTLS(Timeouts.Phase.STARTTLS, false),
+    AUTH(Timeouts.Phase.AUTH, false),
+    UNKNOWN(Timeouts.Phase.OTHER, false);
+
+    private final Timeouts.Phase replyWait;
+    private final boolean contentFollows;
+
+    Kind(Timeouts.Phase replyWait, boolean contentFollows) {
+      this.replyWait = replyWait;
+      this.contentFollows = contentFollows;
+    }
+
+    /** The wait for this command's reply, a row of {@link Timeouts}. */
+    public Timeouts.Phase replyWait() {
+      return replyWait;
+    }
+
+    /** True when message content follows the command (DATA after its 354, BDAT's chunk). */
+    public boolean contentFollows() {
+      return contentFollows;
+    }
   }
 
   /** The verb, upper case, as it goes on the wire. */

@@ -90,18 +90,7 @@ public final class Timeouts {
 
   /** The phase of waiting for the reply to {@code command}. */
   public static Phase phaseOf(SmtpCommand.Kind command) {
-    return switch (command) {
-      case EHLO, HELO -> Phase.EHLO;
-      case STARTTLS -> Phase.STARTTLS;
-      case AUTH -> Phase.AUTH;
-      case MAIL -> Phase.MAIL;
-      case RCPT -> Phase.RCPT;
-      case DATA -> Phase.DATA_INIT;
-      case BDAT -> Phase.DATA_END;
-      case RSET -> Phase.RSET;
-      case QUIT -> Phase.QUIT;
-      case NOOP, VRFY, EXPN, HELP, UNKNOWN -> Phase.OTHER;
-    };
+    return command.replyWait();
   }
 
   /** How long a client waits for the reply to {@code command}. */

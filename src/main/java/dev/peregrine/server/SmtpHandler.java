@@ -17,6 +17,14 @@ import io.vertx.core.streams.ReadStream;
  *
  * <p>Threading: every method is called on the connection's event loop and must not block; return a future
  * that completes later instead. The server reads no further command of that connection until it completes.
+ * The future may be completed on any thread (a {@code CompletionStage}, a non-Vert.x client): the server
+ * goes on on the connection's own context either way. Each wait is bounded: {@code server-command} for
+ * the dialogue's steps, {@code data-end} for the verdict on a message; past it the client gets
+ * {@code 421 4.3.0} and the connection closes.
+ *
+ * <p>Failures: a method that throws is treated as a failed future. A {@code reset}, {@code disconnect} or
+ * content-stream callback that throws on the read path ends the session with {@code 421 4.3.0}; at the close
+ * it is logged and the cleanup goes on. Nothing a handler throws reaches Vert.x.
  */
 public interface SmtpHandler {
 
@@ -55,6 +63,8 @@ public interface SmtpHandler {
    * RSET or disconnect mid-way); the server then sends its own reply. Otherwise the returned future's
    * reply answers the end of data once both it has completed and the stream has ended: complete it only
    * when the message is safe (e.g. on stable storage), since its 250 tells the client it may forget it.
+   * A future that fails (or completes) before the content has ended, with no handler reading the stream,
+   * has the rest of the content drained and answers the end of data.
    *
    * <p>The default reads and discards the content.
    */
@@ -64,7 +74,11 @@ public interface SmtpHandler {
     return done.future();
   }
 
-  /** The transaction ended without a message (RSET, EHLO, STARTTLS, disconnect, refused content). */
+  /**
+   * The transaction ended without a message: RSET, EHLO, STARTTLS, refused or failed content, or the
+   * connection's end in the middle of it (QUIT, a timeout, a 421, the client going away). Called once per
+   * such transaction.
+   */
   default void reset(SmtpSession session, Envelope envelope) {
   }
 

@@ -6,8 +6,6 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,22 +59,9 @@ class ServeIT extends VertxFixture {
 
   @Test
   void aMessageAcknowledgedSurvivesKillDashNine(@TempDir Path dir) throws Exception {
-    Path file = config(dir);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "serve", "--config", file.toString())
-        .redirectErrorStream(true).start();
+    Process p = process(config(dir));
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      int port = -1;
-      while ((line = out.readLine()) != null) {
-        if (line.startsWith("peregrine: SMTP listening on ")) {
-          port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
-          break;
-        }
-      }
-      assertThat(port).as("the service printed its port").isPositive();
+      int port = port(p, dir);
       try (Wire w = Wire.connect(port)) {
         w.read();
         w.cmd("EHLO c");
@@ -93,6 +78,106 @@ class ServeIT extends VertxFixture {
     } finally {
       p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Runs {@code serve --config FILE} in a JVM of its own, output to a log file next to the config. */
+  private static Process process(Path file) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "serve", "--config", file.toString())
+        .redirectErrorStream(true).redirectOutput(file.resolveSibling("serve.log").toFile()).start();
+  }
+
+  /** The port the process printed, waiting (bounded) for the line. */
+  private static int port(Process p, Path dir) throws Exception {
+    Path log = dir.resolve("serve.log");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+        if (line.startsWith("peregrine: SMTP listening on ")) {
+          return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+        }
+      }
+      // Polling a log file written by another process: nothing to wait on but time.
+      Thread.sleep(20);
+    }
+    throw new AssertionError("serve printed no port:\n" + Files.readString(log, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * SIGTERM while 20 sessions are in the middle of DATA and one is idle: the idle one gets 421 4.3.2 at
+   * once; each of the 20 finishes its content after the signal, gets 250, and its message is in the Maildir;
+   * then the process exits.
+   */
+  @Test
+  void sigtermLetsTheTransactionsInFlightFinish(@TempDir Path dir) throws Exception {
+    Process p = process(config(dir));
+    List<Wire> sessions = new java.util.ArrayList<>();
+    try {
+      int port = port(p, dir);
+      for (int i = 0; i < 20; i++) {
+        Wire w = Wire.connect(port);
+        sessions.add(w);
+        w.read();
+        w.cmd("EHLO c");
+        w.send("MAIL FROM:<a@remote.test>\r\nRCPT TO:<u@example.com>\r\nDATA\r\n");
+        assertThat(w.read(3).get(2).code()).isEqualTo(354);
+        w.send("Subject: in flight " + i + "\r\n\r\nfirst half\r\n");
+      }
+      try (Wire idle = Wire.connect(port)) {
+        idle.read();
+        idle.cmd("EHLO idle");
+        p.destroy();
+        var bye = idle.read();
+        assertThat(bye.code()).isEqualTo(421);
+        assertThat(bye.enhanced().toString()).isEqualTo("4.3.2");
+      }
+      for (int i = 0; i < 20; i++) {
+        Wire w = sessions.get(i);
+        var end = w.cmd("second half " + i + "\r\n.");
+        assertThat(end.code()).as("session %d after SIGTERM: %s\n%s", i, end,
+            Files.readString(dir.resolve("serve.log"))).isEqualTo(250);
+      }
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the process exits once the sessions are done").isTrue();
+      List<Path> files = delivered(dir);
+      assertThat(files).hasSize(20);
+      for (Path f : files) {
+        assertThat(Files.readString(f)).contains("first half\r\nsecond half ");
+      }
+    } finally {
+      for (Wire w : sessions) {
+        w.close();
+      }
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Issue 17 §1 as a user met it: `serve` with a certificate and the default instance count (one server per
+   * event loop, sharing the port), and STARTTLS from swaks, session after session.
+   */
+  @Test
+  void startTlsWorksUnderTheDefaultDeployment(@TempDir Path dir) throws Exception {
+    io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+    Path file = dir.resolve("tls.yaml");
+    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  hostname: mx.example.com\n"
+        + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
+        + "maildir:\n  dir: " + dir.resolve("maildir") + "\n  domains: [example.com]\n");
+    Main.Running running = Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
+    int sessions = 12;
+    for (int i = 0; i < sessions; i++) {
+      dev.peregrine.test.Peer.Result r = dev.peregrine.test.Peer.run(List.of("swaks", "--server",
+          "127.0.0.1:" + running.port(), "--tls", "--timeout", "20", "--from", "a@remote.test", "--to", "u@example.com",
+          "--h-Subject", "tls " + i, "--body", "over TLS"), 60);
+      assertThat(r.exit()).as("swaks session %d:\n%s", i, r.output()).isZero();
+      assertThat(r.output()).contains("<-  220 2.0.0 Ready to start TLS").contains("=== TLS started");
+    }
+    List<Path> files = delivered(dir);
+    assertThat(files).hasSize(sessions);
+    for (Path f : files) {
+      assertThat(Files.readString(f)).contains("with ESMTPS");
     }
   }
 }

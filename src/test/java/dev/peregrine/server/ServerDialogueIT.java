@@ -123,8 +123,18 @@ class ServerDialogueIT extends ServerFixture {
       w.cmd("EHLO c");
       assertThat(codes(List.of(w.cmd("NOOP"), w.cmd("HELP"), w.cmd("VRFY postmaster"), w.cmd("EXPN staff"),
           w.cmd("RSET"), w.cmd("STARTTLS"), w.cmd("AUTH PLAIN"))))
-          .as("no TLS configured: STARTTLS unavailable, AUTH needs encryption")
-          .isEqualTo("250 2.0.0 214 2.0.0 252 2.5.0 502 5.5.1 250 2.0.0 454 4.7.0 538 5.7.11");
+          .as("no TLS configured: STARTTLS unavailable, AUTH needs encryption; VRFY and EXPN off by default")
+          .isEqualTo("250 2.0.0 214 2.0.0 502 5.5.1 502 5.5.1 250 2.0.0 454 4.7.0 538 5.7.11");
+    }
+  }
+
+  @Test
+  void vrfyAndExpnAnswerTheNonCommittal252WhenEnabled() throws Exception {
+    int port = start(options().setVrfy(true).setExpn(true));
+    try (Wire w = Wire.connect(port)) {
+      w.read();
+      w.cmd("EHLO c");
+      assertThat(codes(List.of(w.cmd("VRFY postmaster"), w.cmd("EXPN staff")))).isEqualTo("252 2.5.0 252 2.5.0");
     }
   }
 

@@ -39,6 +39,7 @@ public final class Wire implements AutoCloseable {
   private void attach(Socket s) throws IOException {
     this.socket = s;
     s.setSoTimeout(10_000);
+    s.setTcpNoDelay(true);
     this.in = s.getInputStream();
     this.out = s.getOutputStream();
   }
@@ -118,6 +119,25 @@ public final class Wire implements AutoCloseable {
     }
     try {
       return in.read() < 0;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /**
+   * True when the server closed the connection within 10 s, whatever it sent before (a TLS alert, say);
+   * unread replies are dropped.
+   */
+  public boolean drainedToClose() throws IOException {
+    pending.clear();
+    byte[] buf = new byte[4096];
+    try {
+      while (in.read(buf) >= 0) {
+        // Bytes before the close do not matter here.
+      }
+      return true;
     } catch (SocketTimeoutException e) {
       return false;
     } catch (IOException e) {

@@ -31,6 +31,7 @@ final class ContentStream implements ReadStream<Buffer> {
   private boolean endDelivered;
   private Throwable failure;
   private boolean ownerPaused;
+  private boolean discarding;
 
   ContentStream(Owner owner) {
     this.owner = owner;
@@ -38,7 +39,7 @@ final class ContentStream implements ReadStream<Buffer> {
 
   /** A chunk of content from the socket. */
   void push(Buffer chunk) {
-    if (failure != null || ended) {
+    if (failure != null || ended || discarding) {
       return;
     }
     if (queue.isEmpty() && demand > 0 && handler != null) {
@@ -72,6 +73,20 @@ final class ContentStream implements ReadStream<Buffer> {
     }
   }
 
+  /**
+   * The handler has given its verdict before the content ended: nobody will read the rest, so it is
+   * dropped as it arrives (and the socket is never paused for it), to answer at the end of data.
+   */
+  void discard() {
+    discarding = true;
+    queue.clear();
+    updateOwner();
+  }
+
+  boolean hasHandler() {
+    return handler != null;
+  }
+
   boolean isFinished() {
     return failure != null || endDelivered;
   }
@@ -98,7 +113,8 @@ final class ContentStream implements ReadStream<Buffer> {
   }
 
   private void updateOwner() {
-    boolean paused = failure == null && !endDelivered && (!queue.isEmpty() || demand == 0 || handler == null);
+    boolean paused = failure == null && !endDelivered && !discarding
+        && (!queue.isEmpty() || demand == 0 || handler == null);
     if (paused != ownerPaused) {
       ownerPaused = paused;
       owner.contentPaused(paused);

@@ -2,6 +2,7 @@ package dev.peregrine.server.impl;
 
 import dev.peregrine.protocol.Capabilities;
 import dev.peregrine.protocol.ServerReplies;
+import dev.peregrine.protocol.Timeouts;
 import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
@@ -10,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
@@ -45,8 +47,13 @@ public final class SmtpServerImpl implements SmtpServer {
   private final byte[] greeting;
   private final dev.peregrine.protocol.CommandParser parser;
   private final Set<ServerConnection> connections = new LinkedHashSet<>();
+  private final ConnectionLimiter limiter;
+  private final long commandTimeoutNanos;
+  private final long dataTimeoutNanos;
+  private final long dataEndTimeoutNanos;
+  private final long startTlsTimeoutNanos;
   private NetServer netServer;
-  private ConnectionLimiter limiter;
+  private StartTls startTls;
   private long sweeper = -1;
   private boolean shuttingDown;
   private Promise<Void> drained;
@@ -63,6 +70,57 @@ public final class SmtpServerImpl implements SmtpServer {
     this.greeting = ServerReplies.greeting(this.options.getHostname(), this.options.getGreetingText()).encode()
         .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.parser = new dev.peregrine.protocol.CommandParser(this.options.getLimits());
+    Timeouts t = this.options.getTimeouts();
+    this.commandTimeoutNanos = t.get(Timeouts.Phase.SERVER_COMMAND).toNanos();
+    this.dataTimeoutNanos = t.get(Timeouts.Phase.DATA_BLOCK).toNanos();
+    this.dataEndTimeoutNanos = t.get(Timeouts.Phase.DATA_END).toNanos();
+    this.startTlsTimeoutNanos = t.get(Timeouts.Phase.STARTTLS).toNanos();
+    this.limiter = limiter(vertx, this.options);
+  }
+
+  /**
+   * The connection counts of this listening address, shared by every instance on it (a port > 0, or one
+   * negative port shared by all instances); port 0 gives each instance a port of its own and so its own
+   * counts. Known before the server can accept anything.
+   */
+  private static ConnectionLimiter limiter(Vertx vertx, SmtpServerOptions options) {
+    if (options.getPort() == 0) {
+      return new ConnectionLimiter();
+    }
+    LocalMap<String, ConnectionLimiter> limiters = vertx.sharedData().getLocalMap("dev.peregrine.server.limits");
+    ConnectionLimiter fresh = new ConnectionLimiter();
+    ConnectionLimiter existing = limiters.putIfAbsent(options.getHost() + ":" + options.getPort(), fresh);
+    return existing != null ? existing : fresh;
+  }
+
+  long commandTimeoutNanos() {
+    return commandTimeoutNanos;
+  }
+
+  long dataTimeoutNanos() {
+    return dataTimeoutNanos;
+  }
+
+  long dataEndTimeoutNanos() {
+    return dataEndTimeoutNanos;
+  }
+
+  long startTlsTimeoutNanos() {
+    return startTlsTimeoutNanos;
+  }
+
+  long startTlsTimeoutMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(startTlsTimeoutNanos);
+  }
+
+  /** The STARTTLS context, or {@code null} when TLS is not configured. */
+  StartTls startTls() {
+    return startTls;
+  }
+
+  /** Replaces the STARTTLS context (tests make its set-up fail on purpose). */
+  void useStartTls(StartTls tls) {
+    this.startTls = tls;
   }
 
   /** The EHLO reply without its first line: "250-EXT" lines, the last one "250 EXT". */
@@ -136,7 +194,9 @@ public final class SmtpServerImpl implements SmtpServer {
     return vertx.executeBlocking(() -> {
       Class.forName("io.netty.handler.ssl.JdkSslServerContext", true, SmtpServerImpl.class.getClassLoader());
       PemKeyCertOptions pem = new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath());
-      return KeyCertOptions.wrap(pem.getKeyManagerFactory(vertx));
+      javax.net.ssl.KeyManagerFactory keys = pem.getKeyManagerFactory(vertx);
+      startTls = options.isStartTls() && !options.isImplicitTls() ? StartTls.of(keys) : null;
+      return KeyCertOptions.wrap(keys);
     }).compose(this::listen);
   }
 
@@ -155,23 +215,18 @@ public final class SmtpServerImpl implements SmtpServer {
     }
     netServer = vertx.createNetServer(nso).connectHandler(this::accept);
     return netServer.listen().map(ns -> {
-      LocalMap<String, ConnectionLimiter> limiters = vertx.sharedData().getLocalMap("dev.peregrine.server.limits");
-      String key = options.getHost() + ":" + ns.actualPort();
-      ConnectionLimiter fresh = new ConnectionLimiter();
-      ConnectionLimiter existing = limiters.putIfAbsent(key, fresh);
-      limiter = existing != null ? existing : fresh;
       sweeper = vertx.setPeriodic(sweepInterval(), id -> sweep());
       return this;
     });
   }
 
   private long sweepInterval() {
-    long shortest = Math.min(options.getTimeouts().get(dev.peregrine.protocol.Timeouts.Phase.SERVER_COMMAND).toMillis(),
-        options.getTimeouts().get(dev.peregrine.protocol.Timeouts.Phase.DATA_BLOCK).toMillis());
+    long shortest = TimeUnit.NANOSECONDS.toMillis(Math.min(Math.min(commandTimeoutNanos, dataTimeoutNanos), startTlsTimeoutNanos));
     return Math.max(10, Math.min(1000, shortest / 4));
   }
 
   private void accept(NetSocket socket) {
+    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
     String ip = socket.remoteAddress() == null ? "?" : socket.remoteAddress().hostAddress();
     if (shuttingDown) {
       socket.end(Buffer.buffer(ServerReplies.R421_SHUTTING_DOWN.encode()));
@@ -181,7 +236,7 @@ public final class SmtpServerImpl implements SmtpServer {
       socket.end(Buffer.buffer(ServerReplies.R421_TOO_MANY_CONNECTIONS.encode()));
       return;
     }
-    ServerConnection connection = new ServerConnection(this, socket, ID_PREFIX + "-" + IDS.incrementAndGet(), ip);
+    ServerConnection connection = new ServerConnection(this, socket, context, ID_PREFIX + "-" + IDS.incrementAndGet(), ip);
     connections.add(connection);
     connection.start();
   }
@@ -198,7 +253,7 @@ public final class SmtpServerImpl implements SmtpServer {
   private void sweep() {
     long now = System.nanoTime();
     for (ServerConnection c : new ArrayList<>(connections)) {
-      c.checkTimeout(now);
+      c.guard(() -> c.checkTimeout(now));
     }
   }
 
@@ -233,14 +288,14 @@ public final class SmtpServerImpl implements SmtpServer {
     drained = Promise.promise();
     long grace = options.getShutdownGracePeriod().toMillis();
     for (ServerConnection c : new ArrayList<>(connections)) {
-      c.shutdown();
+      c.guard(c::shutdown);
     }
     if (connections.isEmpty()) {
       drained.tryComplete();
     }
     long timer = vertx.setTimer(grace, id -> {
       for (ServerConnection c : new ArrayList<>(connections)) {
-        c.forceClose();
+        c.guard(c::forceClose);
       }
     });
     return drained.future().eventually(() -> {
