@@ -13,6 +13,9 @@ import io.vertx.core.Future;
  */
 public interface ClientSession {
 
+  /** A short name for this session in logs and failures ({@code c17}), unique in this JVM. */
+  String id();
+
   /** The server's extensions, as of the last EHLO (after STARTTLS, the encrypted one). */
   Capabilities capabilities();
 
@@ -26,8 +29,11 @@ public interface ClientSession {
 
   /**
    * Sends one message. Succeeds with the per-recipient outcome whenever the server answered (a recipient
-   * refused is a result, not a failure); fails with {@link SmtpClientException} when MAIL or the content is
-   * refused or a local check fails (SIZE, SMTPUTF8, 8-bit content), or {@link SmtpConnectionException}.
+   * refused is a result, not a failure). Fails with an {@link SmtpClientFailure}:
+   * {@link SmtpClientException.Rejected} when the server refuses MAIL or the content,
+   * {@link SmtpClientException.RefusedLocally} when a local check fails (SIZE, SMTPUTF8, 8-bit or binary
+   * content; phase MAIL) or the content stream fails (phase CONTENT), or an {@link SmtpConnectionException}
+   * ({@code ConnectionLost}, perhaps stale, or {@code TimedOut}).
    */
   Future<DeliveryResult> send(MailTransaction transaction);
 

@@ -17,8 +17,10 @@ public interface SmtpClient {
   }
 
   /**
-   * A ready session. Fails with {@link SmtpConnectionException} (connect, TLS, EOF, timeout) or
-   * {@link SmtpClientException} (a negative greeting, EHLO, STARTTLS or AUTH reply).
+   * A ready session. Fails with an {@link SmtpClientFailure}: {@link SmtpConnectionException.ConnectionLost}
+   * (connect, TLS, EOF), {@link SmtpConnectionException.TimedOut}, {@link SmtpClientException.Rejected} (a
+   * negative greeting, EHLO, STARTTLS or AUTH reply) or {@link SmtpClientException.RefusedLocally} (STARTTLS
+   * required but not offered, credentials that would go without TLS). Completes on the caller's context.
    */
   Future<ClientSession> connect(String host, int port);
 

@@ -3,7 +3,7 @@ package dev.peregrine.pool;
 import dev.peregrine.client.SmtpConnectionException;
 
 /** The host (address and port) refused or timed out a connection recently; not tried again until its back-off ends. */
-public class HostDownException extends SmtpConnectionException {
+public class HostDownException extends SmtpConnectionException.ConnectionLost {
 
   private final String endpoint;
 

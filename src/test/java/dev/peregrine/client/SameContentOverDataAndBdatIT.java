@@ -6,6 +6,7 @@ import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
+import dev.peregrine.test.ChunkStream;
 import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

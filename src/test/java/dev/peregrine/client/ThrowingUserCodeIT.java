@@ -1,5 +1,6 @@
 package dev.peregrine.client;
 
+import dev.peregrine.test.ChunkStream;
 import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

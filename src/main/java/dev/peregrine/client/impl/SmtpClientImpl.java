@@ -98,7 +98,7 @@ public final class SmtpClientImpl implements SmtpClient {
     }
     String where = host.equals(address) ? address + ":" + port : host + " [" + address + "]:" + port;
     return net.connect(to)
-        .recover(e -> Future.failedFuture(new SmtpConnectionException("cannot connect to " + where + ": "
+        .recover(e -> Future.failedFuture(new SmtpConnectionException.ConnectionLost("cannot connect to " + where + ": "
             + e.getMessage(), e, false, options.isImplicitTls() && isTls(e))))
         .compose(socket -> {
           ClientSessionImpl s = new ClientSessionImpl(vertx, options, socket, host);
@@ -112,7 +112,8 @@ public final class SmtpClientImpl implements SmtpClient {
                 return Future.succeededFuture();
               }
               s.close();
-              return Future.failedFuture(new SmtpClientException(SmtpClientException.Phase.STARTTLS, null, R530_NO_STARTTLS));
+              return Future.failedFuture(new SmtpClientException.RefusedLocally(SmtpClientException.Phase.STARTTLS,
+                  R530_NO_STARTTLS));
             });
           }
           if (options.getUsername() != null) {
@@ -121,7 +122,8 @@ public final class SmtpClientImpl implements SmtpClient {
                 // Credentials never travel in plaintext, not after a plaintext fallback either, unless the
                 // caller turned TLS off on purpose.
                 s.close();
-                return Future.failedFuture(new SmtpClientException(SmtpClientException.Phase.AUTH, null, R530_AUTH_NEEDS_TLS));
+                return Future.failedFuture(new SmtpClientException.RefusedLocally(SmtpClientException.Phase.AUTH,
+                    R530_AUTH_NEEDS_TLS));
               }
               String mech = options.getAuthMechanism();
               if (mech == null) {

@@ -5,6 +5,7 @@ import dev.peregrine.client.DeliveryResult;
 import dev.peregrine.client.MailTransaction;
 import dev.peregrine.client.SmtpClient;
 import dev.peregrine.client.SmtpClientException;
+import dev.peregrine.client.SmtpClientFailure;
 import dev.peregrine.client.SmtpClientOptions;
 import dev.peregrine.client.SmtpConnectionException;
 import dev.peregrine.dns.MxHost;
@@ -388,38 +389,70 @@ public final class MailerImpl implements Mailer {
         return Future.succeededFuture();
       }
       transactions.incrementAndGet();
-      return lease.session().send(tx).transform(sar -> {
-        if (sar.succeeded()) {
-          return settled(m, targets, t, staleLeft, idx, out, lease, sar.result());
-        }
-        Throwable e = sar.cause();
-        if (e instanceof SmtpConnectionException ce && ce.isStale() && staleLeft > 0) {
+      return lease.session().send(tx).transform(sar -> sar.succeeded()
+          ? settled(m, targets, t, staleLeft, idx, out, lease, sar.result())
+          : failed(m, targets, t, staleLeft, idx, out, lease, sar.cause(), last));
+    });
+  }
+
+  /** A transaction that failed: retried, failed over, or settled, by what kind of failure it was. */
+  private Future<Void> failed(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+                              AtomicReferenceArray<RecipientOutcome> out, Lease lease, Throwable e, Throwable last) {
+    Target target = targets.get(t);
+    if (!(e instanceof SmtpClientFailure failure)) {
+      // Not the client's (it types all its failures): as if the session were lost.
+      lease.discard();
+      return failover(m, targets, t, staleLeft, idx, out, e);
+    }
+    return switch (failure.kind()) {
+      case CONNECTION_LOST -> {
+        if (((SmtpConnectionException) e).isStale() && staleLeft > 0) {
           // The server dropped the idle session: not a failure, try again on a fresh one.
           lease.discard();
           staleRetries.incrementAndGet();
-          return attempt(m, targets, t, staleLeft - 1, idx, out, last);
-        }
-        if (e instanceof SmtpClientException sce && sce.phase() == SmtpClientException.Phase.MAIL && sce.command() == null
-            && t + 1 < targets.size()) {
-          // Refused locally for this server's extensions (SIZE, 8BITMIME, SMTPUTF8, BINARYMIME): another
-          // exchanger may offer them.
-          lease.release();
-          return failover(m, targets, t, staleLeft, idx, out, e);
-        }
-        if (e instanceof SmtpClientException sce && sce.phase().compareTo(SmtpClientException.Phase.MAIL) >= 0
-            && sce.phase() != SmtpClientException.Phase.QUIT) {
-          // The transaction itself was refused (MAIL, the content, or our content source failed).
-          lease.release();
-          for (int i : idx) {
-            settle(m, out, i, sce.reply(), sce.command() == null && sce.phase() == SmtpClientException.Phase.CONTENT
-                ? null : target.host());
-          }
-          return Future.succeededFuture();
+          yield attempt(m, targets, t, staleLeft - 1, idx, out, last);
         }
         lease.discard();
-        return failover(m, targets, t, staleLeft, idx, out, e);
-      });
-    });
+        yield failover(m, targets, t, staleLeft, idx, out, e);
+      }
+      case TIMED_OUT -> {
+        lease.discard();
+        yield failover(m, targets, t, staleLeft, idx, out, e);
+      }
+      case REFUSED_LOCALLY -> {
+        SmtpClientException refused = (SmtpClientException) e;
+        lease.release();
+        if (refused.phase() == SmtpClientException.Phase.CONTENT) {
+          // Our own content source failed: no exchanger would do better, and none refused it.
+          yield settleAll(m, idx, out, refused.reply(), null);
+        }
+        if (t + 1 < targets.size()) {
+          // Refused for this server's extensions (SIZE, 8BITMIME, SMTPUTF8, BINARYMIME): another exchanger
+          // may offer them.
+          yield failover(m, targets, t, staleLeft, idx, out, e);
+        }
+        yield settleAll(m, idx, out, refused.reply(), target.host());
+      }
+      case REJECTED -> {
+        SmtpClientException rejected = (SmtpClientException) e;
+        if (rejected.phase().isTransaction()) {
+          // The transaction itself was refused (MAIL, the content): the message's outcome.
+          lease.release();
+          yield settleAll(m, idx, out, rejected.reply(), target.host());
+        }
+        // The session was refused (greeting, EHLO, STARTTLS, AUTH): another exchanger may take it.
+        lease.discard();
+        yield failover(m, targets, t, staleLeft, idx, out, e);
+      }
+    };
+  }
+
+  private Future<Void> settleAll(MailMessage m, List<Integer> idx, AtomicReferenceArray<RecipientOutcome> out,
+                                 Reply reply, String host) {
+    for (int i : idx) {
+      settle(m, out, i, reply, host);
+    }
+    return Future.succeededFuture();
   }
 
   /** The next address, when there is one (else {@link #attempt} settles the recipients as not taken). */
@@ -439,8 +472,8 @@ public final class MailerImpl implements Mailer {
       if (mail.code() == 421) {
         // The server is going away: another exchanger may take it.
         lease.discard();
-        return failover(m, targets, t, staleLeft, idx, out, new SmtpClientException(SmtpClientException.Phase.MAIL,
-            null, mail));
+        return failover(m, targets, t, staleLeft, idx, out, new SmtpClientException.Rejected(SmtpClientException.Phase.MAIL,
+            "MAIL FROM:" + m.from(), mail));
       }
       lease.release();
       for (int i : idx) {

@@ -1,4 +1,4 @@
-package dev.peregrine.client;
+package dev.peregrine.test;
 
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
@@ -9,9 +9,10 @@ import java.util.List;
 
 /**
  * Content given as a stream of chosen chunks (split wherever a test wants: after a CR, inside a CRLF, empty
- * chunks), one chunk per event-loop task on {@code context} while not paused, then the end.
+ * chunks), one chunk per event-loop task on {@code context} while not paused, then the end; or, after
+ * {@link #failingAfter} chunks, a failure.
  */
-class ChunkStream implements ReadStream<Buffer> {
+public class ChunkStream implements ReadStream<Buffer> {
 
   private final Context context;
   private final List<Buffer> chunks;
@@ -20,14 +21,25 @@ class ChunkStream implements ReadStream<Buffer> {
   private boolean scheduled;
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
+  private Handler<Throwable> exceptionHandler;
+  private int failAfter = -1;
+  private Throwable failure;
 
-  ChunkStream(Context context, List<Buffer> chunks) {
+  public ChunkStream(Context context, List<Buffer> chunks) {
     this.context = context;
     this.chunks = chunks;
   }
 
+  /** Fails with {@code failure} once {@code n} chunks have been emitted, instead of going on. */
+  public ChunkStream failingAfter(int n, Throwable failure) {
+    this.failAfter = n;
+    this.failure = failure;
+    return this;
+  }
+
   @Override
   public ReadStream<Buffer> exceptionHandler(Handler<Throwable> h) {
+    exceptionHandler = h;
     return this;
   }
 
@@ -72,6 +84,13 @@ class ChunkStream implements ReadStream<Buffer> {
   private void emit() {
     scheduled = false;
     if (paused || handler == null) {
+      return;
+    }
+    if (next == failAfter) {
+      failAfter = -1;
+      if (exceptionHandler != null) {
+        exceptionHandler.handle(failure);
+      }
       return;
     }
     if (next == chunks.size()) {
