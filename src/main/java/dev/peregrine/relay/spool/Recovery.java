@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * What {@link Spool#open} found on disk.
  *
- * @param entries the unfinished messages, in the order they were committed, with their recipients' progress
+ * @param entries the unfinished messages, in queue-id order, with their recipients' progress
  * @param discardedPartial messages whose content was written but never committed (a crash mid-receive);
  *     they were never acknowledged, and are dropped
  * @param movedAside queue ids of entries found corrupt or truncated, copied to the {@code corrupt/} folder

@@ -196,7 +196,12 @@ final class SegmentLog implements Runnable {
   // Recovery
 
   private Recovery recover() throws IOException {
+    boolean created = !Files.isDirectory(logDir);
     Files.createDirectories(logDir);
+    if (created) {
+      // A new spool: its log/ entry must be durable before the first segment's is.
+      syncDirectory(dir);
+    }
     lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {
@@ -497,8 +502,12 @@ final class SegmentLog implements Runnable {
   }
 
   private void syncDirectory() throws IOException {
+    syncDirectory(logDir);
+  }
+
+  private void syncDirectory(Path directory) throws IOException {
     if (fsync) {
-      try (FileChannel d = FileChannel.open(logDir, StandardOpenOption.READ)) {
+      try (FileChannel d = FileChannel.open(directory, StandardOpenOption.READ)) {
         d.force(true);
       }
       fsyncs.incrementAndGet();
