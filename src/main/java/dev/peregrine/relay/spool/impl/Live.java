@@ -1,0 +1,30 @@
+package dev.peregrine.relay.spool.impl;
+
+import dev.peregrine.relay.spool.SpoolEntry;
+
+import java.util.Locale;
+
+/**
+ * A committed entry as the writer thread last made it durable: the public snapshot, where its content lies
+ * ({@code extents}: segment, offset, length triples, in order) and the first segment holding any of its
+ * records. Immutable, published to other threads through a concurrent map.
+ */
+record Live(SpoolEntry entry, long[] extents, long firstSegment) {
+
+  static String queueId(long id) {
+    return Long.toString(id, 36).toUpperCase(Locale.ROOT);
+  }
+
+  /** The numeric id of a queue id, or -1 when it is not one. */
+  static long parseQueueId(String queueId) {
+    if (queueId == null || queueId.isEmpty() || queueId.length() > 13) {
+      return -1;
+    }
+    try {
+      long id = Long.parseLong(queueId, 36);
+      return id > 0 && queueId(id).equals(queueId) ? id : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}

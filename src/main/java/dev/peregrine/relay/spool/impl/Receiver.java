@@ -1,0 +1,134 @@
+package dev.peregrine.relay.spool.impl;
+
+import dev.peregrine.relay.spool.SpoolEntry;
+import dev.peregrine.relay.spool.SpoolEnvelope;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.streams.ReadStream;
+
+/**
+ * One receive: reads the content stream on its context, cuts it into chunks of {@value #CHUNK} octets for the
+ * writer, pauses the stream while {@value #MAX_IN_FLIGHT} chunks wait for the disk (so at most three chunks,
+ * 96 KiB, of a message are ever in memory), then asks for the commit. All its state is touched on the
+ * context only.
+ */
+final class Receiver {
+
+  static final int CHUNK = 32 * 1024;
+  static final int MAX_IN_FLIGHT = 2;
+
+  private final SpoolImpl spool;
+  private final ContextInternal ctx;
+  private final long id;
+  private final SpoolEnvelope envelope;
+  private final ReadStream<Buffer> content;
+  private final Promise<SpoolEntry> result;
+  private byte[] chunk;
+  private int fill;
+  private long size;
+  private int chunks;
+  private int inFlight;
+  private boolean ended;
+  private boolean done;
+
+  Receiver(SpoolImpl spool, ContextInternal ctx, long id, SpoolEnvelope envelope, ReadStream<Buffer> content) {
+    this.spool = spool;
+    this.ctx = ctx;
+    this.id = id;
+    this.envelope = envelope;
+    this.content = content;
+    this.result = ctx.promise();
+  }
+
+  Future<SpoolEntry> start() {
+    spool.log.receivesUnderWay.incrementAndGet();
+    chunk = new byte[CHUNK];
+    spool.buffered(CHUNK);
+    content.exceptionHandler(this::fail);
+    content.endHandler(v -> end());
+    content.handler(this::onData);
+    content.resume();
+    return result.future();
+  }
+
+  private void onData(Buffer b) {
+    if (done || ended) {
+      return;
+    }
+    int len = b.length();
+    size += len;
+    for (int off = 0; off < len; ) {
+      int n = Math.min(CHUNK - fill, len - off);
+      b.getBytes(off, off + n, chunk, fill);
+      fill += n;
+      off += n;
+      if (fill == CHUNK) {
+        flush(true);
+      }
+    }
+  }
+
+  private void flush(boolean more) {
+    byte[] full = chunk;
+    int n = fill;
+    chunk = more ? new byte[CHUNK] : null;
+    if (more) {
+      spool.buffered(CHUNK);
+    }
+    fill = 0;
+    chunks++;
+    inFlight++;
+    Promise<Void> written = ctx.promise();
+    spool.enqueue(new Requests.Data(id, full, n, written));
+    if (inFlight >= MAX_IN_FLIGHT) {
+      content.pause();
+    }
+    written.future().onComplete(ar -> {
+      inFlight--;
+      spool.buffered(-CHUNK);
+      if (ar.failed()) {
+        fail(ar.cause());
+      } else if (!ended && !done && inFlight < MAX_IN_FLIGHT) {
+        content.resume();
+      }
+    });
+  }
+
+  private void end() {
+    if (done || ended) {
+      return;
+    }
+    ended = true;
+    if (fill > 0) {
+      flush(false);
+    } else {
+      chunk = null;
+      spool.buffered(-CHUNK);
+    }
+    // Before the commit is queued, so that a batch holding it does not wait for it.
+    spool.log.receivesUnderWay.decrementAndGet();
+    Promise<SpoolEntry> committed = ctx.promise();
+    spool.enqueue(new Requests.Commit(id, envelope, size, chunks, committed));
+    committed.future().onComplete(ar -> {
+      done = true;
+      result.handle(ar);
+    });
+  }
+
+  /** The content failed (or a chunk did not reach the log) before the end: nothing of this receive is kept. */
+  private void fail(Throwable t) {
+    if (done || ended) {
+      return;
+    }
+    done = true;
+    if (chunk != null) {
+      chunk = null;
+      spool.buffered(-CHUNK);
+    }
+    spool.log.receivesUnderWay.decrementAndGet();
+    spool.enqueue(new Requests.Abort(id));
+    result.tryFail(t);
+  }
+}
