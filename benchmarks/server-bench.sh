@@ -6,20 +6,27 @@
 # Usage:          benchmarks/server-bench.sh            (BENCH_JAR=path/to/benchmarks.jar to override)
 # Prints one line per cell: size, sessions, mode, median msgs/s of 3 runs for each server, the ratio,
 # and CPU seconds per 1,000 messages of each server process.
+# Filters (space-separated lists, default all): SIZES="1024 102400", SESSIONS="1 10 50", MODES="reuse new";
+# e.g. MODES=new SIZES=1024 benchmarks/server-bench.sh runs only the 1 KiB new-connection cells.
+# PG_JAVA_OPTS adds JVM options to Peregrine's JVM (e.g. a JFR recording).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 start_sink
 pg_port=$(free_port)
 mkfifo "$work/in"
-java -Xms256m -Xmx1g -cp "$JAR" dev.peregrine.bench.DiscardServer "$pg_port" ${INSTANCES:-} < "$work/in" > "$work/pg.out" 2>&1 &
+java -Xms256m -Xmx1g ${PG_JAVA_OPTS:-} -cp "$JAR" dev.peregrine.bench.DiscardServer "$pg_port" ${INSTANCES:-} < "$work/in" > "$work/pg.out" 2>&1 &
 pg_pid=$!; pids+=("$pg_pid")
 exec 7> "$work/in"
 wait_port "$pg_port"
 hz=$(getconf CLK_TCK)
 
-# Warm the JIT once, then measure.
+# Warm the JIT once, then measure: reused sessions, then new connections (accept, greeting, QUIT, close
+# run their own code paths; without this the first new-connection cells measure the JIT). Both sinks get
+# the same new-connection warm-up, so that both start from the same TIME_WAIT state. Bounded runs.
 /usr/sbin/smtp-source -s 10 -m 20000 -l 1024 -d 127.0.0.1:"$pg_port" > /dev/null
+/usr/sbin/smtp-source -s 10 -m 10000 -l 1024 127.0.0.1:"$pg_port" > /dev/null
+/usr/sbin/smtp-source -s 10 -m 10000 -l 1024 127.0.0.1:"$sink_port" > /dev/null
 
 run() { # port pid args... -> "msgs_per_s cpu_ticks"
   local port=$1 pid=$2; shift 2
@@ -33,8 +40,8 @@ run() { # port pid args... -> "msgs_per_s cpu_ticks"
 
 printf "%-6s %-8s %-6s %12s %12s %7s %14s %14s\n" size sessions mode smtp-sink peregrine ratio sink-cpu/1k peregrine-cpu/1k
 for size in ${SIZES:-1024 102400}; do
-  for sessions in 1 10 50; do
-    for mode in reuse new; do
+  for sessions in ${SESSIONS:-1 10 50}; do
+    for mode in ${MODES:-reuse new}; do
       if [ "$size" = 1024 ]; then msgs=$(( sessions == 1 ? 4000 : 20000 )); else msgs=$(( sessions == 1 ? 1000 : 4000 )); fi
       [ "$mode" = new ] && msgs=$(( msgs / 2 ))
       flags=(-s "$sessions" -m "$msgs" -l "$size" -f a@example.org -t b@example.com)
