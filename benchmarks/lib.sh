@@ -12,6 +12,10 @@ wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 # Waits (bounded) until FILE has a line starting with WORD; prints that line's second field.
 wait_line() { for _ in $(seq 1 400); do grep -q "^$2" "$1" 2>/dev/null && break; sleep 0.05; done; grep -m1 "^$2" "$1" | awk '{print $2}'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# CPU nanoseconds run by every thread of a process so far (schedstat: exact, where ticks are 10 ms samples);
+# jit_ns counts only a JVM's JIT compiler threads.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+jit_ns() { for t in /proc/"$1"/task/*; do case "$(cat "$t/comm" 2>/dev/null)" in C1\ Compi*|C2\ Compi*) cat "$t/schedstat";; esac; done | awk '{s += $1} END {printf "%.0f\n", s}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 

@@ -42,7 +42,15 @@ public final class DiscardServer {
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     int instances = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(instances));
+    // -Dperegrine.bench.nativeTransport=true: Netty's native epoll transport (needs netty-transport-native-epoll
+    // on the class path; Vert.x falls back to NIO without it, and says so on stderr).
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(instances)
+        .setPreferNativeTransport(Boolean.getBoolean("peregrine.bench.nativeTransport")));
+    if (vertx.isNativeTransportEnabled()) {
+      System.err.println("native transport");
+    } else if (Boolean.getBoolean("peregrine.bench.nativeTransport")) {
+      System.err.println("native transport unavailable: " + vertx.unavailableNativeTransportCause());
+    }
     SmtpServerOptions options = new SmtpServerOptions().setHost("127.0.0.1").setPort(port).setHostname("sink.test")
         .setMaxConnections(50_000).setMaxConnectionsPerIp(50_000).setMaxErrors(1_000_000)
         .setMaxRecipients(100_000);
