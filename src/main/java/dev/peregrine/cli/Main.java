@@ -2,7 +2,15 @@ package dev.peregrine.cli;
 
 import dev.peregrine.config.Listener;
 import dev.peregrine.config.PeregrineConfig;
-import dev.peregrine.relay.MaildirHandler;
+import dev.peregrine.mailer.Mailer;
+import dev.peregrine.mailer.MailerOptions;
+import dev.peregrine.relay.Maildir;
+import dev.peregrine.relay.RelayHandler;
+import dev.peregrine.relay.queue.QueueManager;
+import dev.peregrine.relay.queue.QueueOptions;
+import dev.peregrine.relay.spool.Recovery;
+import dev.peregrine.relay.spool.Spool;
+import dev.peregrine.relay.spool.SpoolOptions;
 import dev.peregrine.relay.PasswordFile;
 import dev.peregrine.relay.RelayPolicy;
 import dev.peregrine.server.SmtpServerVerticle;
@@ -11,6 +19,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,8 +40,8 @@ import java.util.concurrent.TimeUnit;
  * The runnable service. {@code serve [--config FILE]} loads the configuration (embedded defaults, the file or
  * {@code PEREGRINE_CONFIG}, then {@code PEREGRINE_*} environment variables) and runs every listener (the MX
  * listener of {@code server}, and the enabled {@code listeners}: submission, submissions), one server
- * verticle per event loop each, delivering local mail to a Maildir under the relay policy. SIGTERM shuts down
- * gracefully.
+ * verticle per event loop each, spooling what the relay policy accepts and delivering it (local domains to a
+ * Maildir, the rest through the Mailer) with retries and bounces. SIGTERM shuts down gracefully.
  */
 public final class Main {
 
@@ -43,8 +52,8 @@ public final class Main {
   public record Bound(String name, Listener.Role role, String deploymentId, String host, int port) {
   }
 
-  /** What {@link #serve} started: the MX listener first. */
-  public record Running(List<Bound> listeners) {
+  /** What {@link #serve} started: the MX listener first, and the relay behind them. */
+  public record Running(List<Bound> listeners, Relay relay) {
     /** The MX listener's port. */
     public int port() {
       return listeners.get(0).port();
@@ -106,6 +115,7 @@ public final class Main {
         stops.add(vertx.undeploy(b.deploymentId()));
       }
       Future.join(stops).await(60, TimeUnit.SECONDS);
+      running.relay().stop().await(60, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       System.err.println("peregrine: unclean shutdown: " + e);
@@ -190,8 +200,9 @@ public final class Main {
 
 
   /**
-   * Loads the configuration and deploys every listener's server verticles with one Maildir handler and the
-   * relay policy.
+   * Loads the configuration, opens and recovers the spool, starts the queue manager (local delivery to the
+   * Maildir, the rest through the Mailer) and deploys every listener's server verticles with one relay
+   * handler. The relay is closed with {@code vertx}, or earlier by {@link Running#stop}.
    *
    * @param environment stands for the process environment in tests ({@code null} = the real one)
    */
@@ -199,32 +210,61 @@ public final class Main {
     return PeregrineConfig.load(vertx, file, environment).compose(config -> {
       List<Listener> listeners;
       RelayPolicy policy;
+      SpoolOptions spoolOptions;
+      QueueOptions queueOptions;
+      MailerOptions mailerOptions;
       try {
         listeners = PeregrineConfig.listeners(config);
         policy = PeregrineConfig.relayPolicy(config);
+        spoolOptions = PeregrineConfig.spool(config);
+        queueOptions = PeregrineConfig.queue(config);
+        mailerOptions = PeregrineConfig.mailer(config);
       } catch (IllegalArgumentException e) {
         return Future.failedFuture(e);
       }
       JsonObject relay = config.getJsonObject("relay", new JsonObject());
-      JsonObject maildir = config.getJsonObject("maildir", new JsonObject());
+      JsonObject maildirConfig = config.getJsonObject("maildir", new JsonObject());
+      String hostname = listeners.get(0).options().getHostname();
       String passwordFile = config.getJsonObject("auth", new JsonObject()).getString("password-file", "");
       Future<PasswordFile> passwords = passwordFile.isBlank() ? Future.succeededFuture()
           : PasswordFile.load(vertx, Path.of(passwordFile));
-      Future<MaildirHandler> handler = passwords.map(p -> new MaildirHandler(vertx,
-          Path.of(maildir.getString("dir", "spool/maildir")), policy, listeners.get(0).options().getHostname(),
-          relay.getBoolean("received-show-auth-user", false), p));
-      Future<List<Bound>> deployed = handler.compose(MaildirHandler::prepare).map(v -> new ArrayList<>());
-      for (Listener l : listeners) {
-        deployed = deployed.compose(bound -> deploy(vertx, l, handler.result()).map(b -> {
-          bound.add(b);
-          return bound;
-        }));
-      }
-      return deployed.map(Running::new);
+      Maildir maildir = new Maildir(vertx, Path.of(maildirConfig.getString("dir", "spool/maildir")));
+      return passwords.compose(p -> maildir.prepare().compose(v -> Spool.open(vertx, spoolOptions)).compose(spool -> {
+        Mailer mailer = Mailer.create(vertx, mailerOptions);
+        QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname);
+        Relay r = new Relay(spool, queue, mailer);
+        ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
+        Recovery found = spool.recovery();
+        if (found.discardedPartial() > 0 || !found.movedAside().isEmpty() || found.truncatedBytes() > 0) {
+          System.err.println("peregrine: spool recovery: " + found.entries().size() + " message(s) requeued, "
+              + found.discardedPartial() + " never acknowledged dropped, moved aside: " + found.movedAside()
+              + ", torn tail cut: " + found.truncatedBytes() + " octets");
+        }
+        RelayHandler handler = new RelayHandler(spool, queue, policy, hostname,
+            relay.getBoolean("received-show-auth-user", false), p);
+        Future<List<Bound>> deployed = Future.succeededFuture(new ArrayList<>());
+        for (Listener l : listeners) {
+          deployed = deployed.compose(bound -> deploy(vertx, l, handler).map(b -> {
+            bound.add(b);
+            return bound;
+          }));
+        }
+        return deployed.compose(bound -> queue.start().map(v -> new Running(bound, r)))
+            .recover(t -> r.stop().transform(ignored -> Future.failedFuture(t)));
+      }));
     });
   }
 
-  private static Future<Bound> deploy(Vertx vertx, Listener listener, MaildirHandler handler) {
+  /** The relay behind the listeners: stopped after them, in this order, by {@link #stop()}. */
+  public record Relay(Spool spool, QueueManager queue, Mailer mailer) {
+
+    /** Lets the delivery attempts under way record their outcomes, ends pooled sessions, closes the spool. */
+    public Future<Void> stop() {
+      return queue.stop().eventually(mailer::close).eventually(spool::close);
+    }
+  }
+
+  private static Future<Bound> deploy(Vertx vertx, Listener listener, RelayHandler handler) {
     JsonObject json = listener.options().toJson();
     // Several instances share one random port when the port is 0 (Vert.x: a negative port is shared).
     if (listener.options().getPort() == 0 && listener.instances() > 1) {

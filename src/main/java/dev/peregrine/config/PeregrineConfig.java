@@ -190,6 +190,24 @@ public final class PeregrineConfig {
     return new dev.peregrine.mailer.MailerOptions(mailer);
   }
 
+  /** The {@code spool} section. @throws IllegalArgumentException naming {@code spool.KEY} and the problem */
+  public static dev.peregrine.relay.spool.SpoolOptions spool(JsonObject config) {
+    try {
+      return new dev.peregrine.relay.spool.SpoolOptions(config.getJsonObject("spool", new JsonObject()));
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new IllegalArgumentException("spool." + e.getMessage(), e);
+    }
+  }
+
+  /** The {@code queue} section. @throws IllegalArgumentException naming {@code queue.KEY} and the problem */
+  public static dev.peregrine.relay.queue.QueueOptions queue(JsonObject config) {
+    try {
+      return new dev.peregrine.relay.queue.QueueOptions(config.getJsonObject("queue", new JsonObject()));
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new IllegalArgumentException("queue." + e.getMessage(), e);
+    }
+  }
+
   /**
    * The listeners of {@code serve}: {@code server} (role mx), then every enabled entry of {@code listeners},
    * each the {@code server} keys overridden by its own, with its role's rules applied (submission: STARTTLS

@@ -90,21 +90,30 @@ public final class RelayPolicy {
   }
 
   public Decision decide(ForwardPath recipient, InetAddress client, boolean authenticated) {
-    if (recipient.isPostmaster()) {
-      // RFC 5321 §4.5.1: <Postmaster> without a domain is always ours.
+    if (isLocal(recipient)) {
       return Decision.LOCAL;
     }
     Mailbox m = recipient.mailbox();
     if (!m.isAddressLiteral()) {
       String domain = normalize(m.domain());
-      if (domain != null && localDomains.contains(domain)) {
-        return Decision.LOCAL;
-      }
       if (domain != null && relayDomains.contains(domain)) {
         return Decision.RELAY;
       }
     }
     return mayRelay(client, authenticated) ? Decision.RELAY : Decision.DENIED;
+  }
+
+  /** True for the bare {@code <Postmaster>} (RFC 5321 §4.5.1: always ours) and our local domains' addresses. */
+  public boolean isLocal(ForwardPath recipient) {
+    if (recipient.isPostmaster()) {
+      return true;
+    }
+    Mailbox m = recipient.mailbox();
+    if (m.isAddressLiteral()) {
+      return false;
+    }
+    String domain = normalize(m.domain());
+    return domain != null && localDomains.contains(domain);
   }
 
   public Set<String> localDomains() {

@@ -5,6 +5,9 @@ import dev.peregrine.client.TlsPolicy;
 import dev.peregrine.dns.MxResolverOptions;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.pool.SessionPoolOptions;
+import dev.peregrine.relay.queue.QueueOptions;
+import dev.peregrine.relay.spool.Durability;
+import dev.peregrine.relay.spool.SpoolOptions;
 import dev.peregrine.server.SmtpServerOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -62,5 +65,17 @@ class OptionsIdiomTest {
   void mailer() {
     idiom(new MailerOptions(), new MailerOptions().setMaxInFlight(9).setPool(new SessionPoolOptions().setMaxTotal(9)),
         MailerOptions::new, MailerOptions::new, MailerOptions::toJson);
+  }
+
+  @Test
+  void spool() {
+    idiom(new SpoolOptions(), new SpoolOptions().setDir("/tmp/q").setBatchMaxEntries(8).setDurability(Durability.UNSAFE_NO_FSYNC),
+        SpoolOptions::new, SpoolOptions::new, SpoolOptions::toJson);
+  }
+
+  @Test
+  void queue() {
+    idiom(new QueueOptions(), new QueueOptions().setMaxAge(Duration.ofHours(2)).setMaxMessages(10).setPostmaster("pm@a.test"),
+        QueueOptions::new, QueueOptions::new, QueueOptions::toJson);
   }
 }

@@ -9,6 +9,7 @@ import io.vertx.core.streams.ReadStream;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The relay's durable queue of accepted messages: envelope, content and per-recipient progress, on stable
@@ -86,7 +87,17 @@ public interface Spool {
    *     on stable storage (fsync'd, unless in {@link Durability#UNSAFE_NO_FSYNC}); fails with the stream's
    *     exception when the content fails, else a {@link SpoolException}; nothing of a failed receive is kept
    */
-  Future<SpoolEntry> receive(SpoolEnvelope envelope, ReadStream<Buffer> content);
+  default Future<SpoolEntry> receive(SpoolEnvelope envelope, ReadStream<Buffer> content) {
+    return receive(envelope, null, content);
+  }
+
+  /**
+   * Stores a message that starts with a head made from its queue id (a relay's {@code Received:} line, which
+   * names the id), followed by {@code content}; otherwise as {@link #receive(SpoolEnvelope, ReadStream)}.
+   *
+   * @param head called once, on the caller's context, with the new entry's queue id; {@code null}: no head
+   */
+  Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content);
 
   /** Marks recipient {@code recipient} (its index in the envelope) delivered with the next hop's reply; durable when complete. */
   Future<SpoolEntry> markDelivered(String queueId, int recipient, Reply reply);
@@ -115,13 +126,14 @@ public interface Spool {
   Future<Void> remove(String queueId);
 
   /**
-   * The content of an entry for delivery: a paused-until-handled stream with back-pressure, read from disk
-   * on worker threads, emitting on the caller's context. It fails with a {@link SpoolException} if the
-   * entry is removed while being read.
+   * The content of an entry for delivery: a stream with back-pressure that starts reading once a handler
+   * is set, read from disk on worker threads, emitting on the caller's context. It fails with a
+   * {@link SpoolException} if the entry is removed while being read. Each call opens a new stream, so it
+   * serves as a content factory for every delivery attempt.
    *
-   * @return fails with a {@link SpoolException} for an unknown id
+   * @throws SpoolException for an unknown id or a closed spool
    */
-  Future<ReadStream<Buffer>> open(String queueId);
+  ReadStream<Buffer> open(String queueId);
 
   /** The entry as last made durable, or {@code null} when there is none with that id. */
   SpoolEntry get(String queueId);

@@ -66,7 +66,7 @@ abstract class SpoolFixture extends VertxFixture {
   /** The content of an entry as read back through {@link Spool#open(String)}, one fetch at a time. */
   byte[] read(Spool spool, String queueId) throws Exception {
     Context ctx = vertx.getOrCreateContext();
-    return on(ctx, () -> spool.open(queueId).compose(stream -> {
+    return on(ctx, () -> Future.succeededFuture(spool.open(queueId)).compose(stream -> {
       Promise<Buffer> all = Promise.promise();
       Buffer acc = Buffer.buffer();
       ReadStream<Buffer> s = stream.pause();

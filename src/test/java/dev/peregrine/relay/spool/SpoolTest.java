@@ -79,7 +79,7 @@ class SpoolTest extends SpoolFixture {
     assertThatThrownBy(() -> on(ctx, () -> spool.markDelivered(e.id(), 3, Reply.of(250, "2.0.0", "x"))))
         .isInstanceOf(SpoolException.class).hasMessageContaining("no recipient 3");
     assertThatThrownBy(() -> on(ctx, () -> spool.remove(gone.id()))).isInstanceOf(SpoolException.class);
-    assertThatThrownBy(() -> on(ctx, () -> spool.open("NOT-AN-ID"))).isInstanceOf(SpoolException.class);
+    assertThatThrownBy(() -> spool.open("NOT-AN-ID")).isInstanceOf(SpoolException.class);
     spool.close().await(WAIT, TimeUnit.SECONDS);
 
     Spool again = open(options(dir));

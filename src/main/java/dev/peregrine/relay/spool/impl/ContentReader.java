@@ -16,7 +16,7 @@ import java.nio.file.StandardOpenOption;
 /**
  * The content of one entry, read back from its chunks' places in the log: one positional read of up to
  * 64 KiB at a time on a Vert.x worker, emitted on the context, only while there is demand. Single reader;
- * state touched on the context, the channel only by the one read in flight.
+ * state touched on the context, except the extent position, advanced by the one read in flight.
  */
 final class ContentReader implements ReadStream<Buffer> {
 
@@ -34,9 +34,6 @@ final class ContentReader implements ReadStream<Buffer> {
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
-  // Worker side: the segment open now.
-  private FileChannel channel;
-  private long channelSeq = -1;
 
   ContentReader(ContextInternal ctx, Path logDir, long[] extents, String queueId) {
     this.ctx = ctx;
@@ -114,47 +111,30 @@ final class ContentReader implements ReadStream<Buffer> {
     });
   }
 
-  /** On a worker: the next piece of the current extent; closes the channel after the last one or a failure. */
+  /**
+   * On a worker: the next piece of the current extent. The segment is opened for each read and closed
+   * after it, so a reader its consumer abandons (a delivery attempt that failed mid-way) holds no file.
+   */
   private Buffer read() throws IOException {
-    try {
-      long seq = extents[extent * 3];
-      long start = extents[extent * 3 + 1];
-      long length = extents[extent * 3 + 2];
-      if (seq != channelSeq) {
-        closeChannel();
-        channel = FileChannel.open(SegmentLog.segmentPath(logDir, seq), StandardOpenOption.READ);
-        channelSeq = seq;
-      }
-      int n = (int) Math.min(READ, length - offset);
-      ByteBuffer b = ByteBuffer.allocate(n);
+    long seq = extents[extent * 3];
+    long start = extents[extent * 3 + 1];
+    long length = extents[extent * 3 + 2];
+    int n = (int) Math.min(READ, length - offset);
+    ByteBuffer b = ByteBuffer.allocate(n);
+    try (FileChannel channel = FileChannel.open(SegmentLog.segmentPath(logDir, seq), StandardOpenOption.READ)) {
       while (b.hasRemaining()) {
         if (channel.read(b, start + offset + b.position()) < 0) {
           throw new SpoolException("the content of " + queueId + " ends early: the spool changed under the reader");
         }
       }
-      offset += n;
-      if (offset == length) {
-        extent++;
-        offset = 0;
-      }
-      if (extent * 3 >= extents.length) {
-        closeChannel();
-      }
-      return Buffer.buffer(b.array());
     } catch (NoSuchFileException e) {
-      closeChannel();
       throw new SpoolException("the content of " + queueId + " is gone: removed while read", e);
-    } catch (IOException | RuntimeException e) {
-      closeChannel();
-      throw e;
     }
-  }
-
-  private void closeChannel() throws IOException {
-    if (channel != null) {
-      channel.close();
-      channel = null;
-      channelSeq = -1;
+    offset += n;
+    if (offset == length) {
+      extent++;
+      offset = 0;
     }
+    return Buffer.buffer(b.array());
   }
 }

@@ -1,5 +1,7 @@
 package dev.peregrine.relay.spool.impl;
 
+import java.util.function.Function;
+
 import dev.peregrine.relay.spool.SpoolEntry;
 import dev.peregrine.relay.spool.SpoolEnvelope;
 import io.vertx.core.Future;
@@ -42,10 +44,18 @@ final class Receiver {
     this.result = ctx.promise();
   }
 
-  Future<SpoolEntry> start() {
+  Future<SpoolEntry> start(Function<String, Buffer> head) {
     spool.log.receivesUnderWay.incrementAndGet();
     chunk = new byte[CHUNK];
     spool.buffered(CHUNK);
+    if (head != null) {
+      try {
+        onData(head.apply(Live.queueId(id)));
+      } catch (RuntimeException e) {
+        fail(e);
+        return result.future();
+      }
+    }
     content.exceptionHandler(this::fail);
     content.endHandler(v -> end());
     content.handler(this::onData);

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * The {@link Spool} front: checks arguments, makes each promise on the caller's context and hands the work
@@ -60,14 +61,14 @@ public final class SpoolImpl implements Spool {
   }
 
   @Override
-  public Future<SpoolEntry> receive(SpoolEnvelope envelope, ReadStream<Buffer> content) {
+  public Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
     ContextInternal ctx = vertx.getOrCreateContext();
     if (closed) {
       return ctx.failedFuture(new SpoolException("the spool is closed"));
     }
-    return new Receiver(this, ctx, log.nextId.incrementAndGet(), envelope, content).start();
+    return new Receiver(this, ctx, log.nextId.incrementAndGet(), envelope, content).start(head);
   }
 
   @Override
@@ -110,14 +111,14 @@ public final class SpoolImpl implements Spool {
   }
 
   @Override
-  public Future<ReadStream<Buffer>> open(String queueId) {
+  public ReadStream<Buffer> open(String queueId) {
     ContextInternal ctx = vertx.getOrCreateContext();
     long id = Live.parseQueueId(queueId);
     Live l = id < 0 ? null : log.live.get(id);
     if (l == null || closed) {
-      return ctx.failedFuture(new SpoolException(closed ? "the spool is closed" : "no entry " + queueId + " in the spool"));
+      throw new SpoolException(closed ? "the spool is closed" : "no entry " + queueId + " in the spool");
     }
-    return ctx.succeededFuture(new ContentReader(ctx, logDir, l.extents(), queueId));
+    return new ContentReader(ctx, logDir, l.extents(), queueId);
   }
 
   @Override

@@ -1,0 +1,99 @@
+package dev.peregrine.relay;
+
+import dev.peregrine.protocol.Reply;
+import dev.peregrine.protocol.SmtpCommand;
+import dev.peregrine.relay.queue.QueueManager;
+import dev.peregrine.relay.spool.Spool;
+import dev.peregrine.relay.spool.SpoolEnvelope;
+import dev.peregrine.relay.spool.SpoolException;
+import dev.peregrine.server.Credentials;
+import dev.peregrine.server.Envelope;
+import dev.peregrine.server.SmtpHandler;
+import dev.peregrine.server.SmtpSession;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+
+import java.net.InetAddress;
+import java.time.ZonedDateTime;
+
+/**
+ * What {@code serve} runs: accepts mail under the {@link RelayPolicy} (local domains, relay domains, and
+ * anywhere for authenticated clients and client networks; {@code 554 5.7.1} otherwise), streams each message
+ * into the {@link Spool} behind our {@code Received:} line, answers {@code 250 2.0.0 OK queued as ID} only
+ * once the spool has it on stable storage, and hands the entry to the {@link QueueManager}. When the queue
+ * is over its high-water mark, MAIL gets {@code 452 4.3.1} (RFC 3463: mail system full); when the spool
+ * cannot store a message, the end of data gets {@code 451 4.3.0} and nothing of it is kept.
+ *
+ * <p>Calls back on the connection's context; never blocks it.
+ */
+public final class RelayHandler implements SmtpHandler {
+
+  private static final System.Logger LOG = System.getLogger("dev.peregrine.relay");
+
+  public static final Reply R452_QUEUE_FULL = Reply.of(452, "4.3.1",
+      "Insufficient system storage: the queue is full, try again later");
+  public static final Reply R451_NOT_STORED = Reply.of(451, "4.3.0",
+      "Local error: the message could not be stored, try again later");
+
+  private final Spool spool;
+  private final QueueManager queue;
+  private final RelayPolicy policy;
+  private final String hostname;
+  private final boolean showAuthUser;
+  private final PasswordFile passwords;
+
+  /**
+   * @param showAuthUser name the authenticated user in the {@code Received:} line
+   * @param passwords the users AUTH accepts; {@code null}: none (every AUTH gets 535)
+   */
+  public RelayHandler(Spool spool, QueueManager queue, RelayPolicy policy, String hostname, boolean showAuthUser,
+                      PasswordFile passwords) {
+    this.spool = spool;
+    this.queue = queue;
+    this.policy = policy;
+    this.hostname = hostname;
+    this.showAuthUser = showAuthUser;
+    this.passwords = passwords;
+  }
+
+  @Override
+  public Future<Boolean> authenticate(SmtpSession session, Credentials credentials) {
+    return passwords == null ? Future.succeededFuture(false) : passwords.verify(credentials);
+  }
+
+  @Override
+  public Future<Reply> mail(SmtpSession session, Envelope envelope) {
+    return Future.succeededFuture(queue.overloaded() ? R452_QUEUE_FULL : null);
+  }
+
+  @Override
+  public Future<Reply> rcpt(SmtpSession session, Envelope envelope, SmtpCommand.RcptTo rcpt) {
+    InetAddress client = session.remoteAddress() == null ? null : Cidr.address(session.remoteAddress().hostAddress());
+    return Future.succeededFuture(switch (policy.decide(rcpt.path(), client, session.authenticatedUser() != null)) {
+      case LOCAL, RELAY -> null;
+      case DENIED -> RelayPolicy.R554_RELAY_DENIED.withText(rcpt.path() + ": Relay access denied");
+    });
+  }
+
+  @Override
+  public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
+    SpoolEnvelope env = SpoolEnvelope.of(session, envelope);
+    return spool.receive(env, id -> Buffer.buffer(TraceHeaders.received(session, hostname, id,
+            envelope.forwardPaths(), showAuthUser, ZonedDateTime.now())), content)
+        .map(entry -> {
+          LOG.log(System.Logger.Level.INFO, entry.id() + ": accepted from=" + env.sender() + ", size=" + entry.size()
+              + ", nrcpt=" + entry.recipients().size() + ", client=" + env.client().helo() + "["
+              + env.client().address() + "], session=" + session.id());
+          queue.submit(entry);
+          return Reply.of(250, "2.0.0", "OK queued as " + entry.id());
+        })
+        .recover(t -> {
+          if (t instanceof SpoolException) {
+            LOG.log(System.Logger.Level.ERROR, "session " + session.id() + ": cannot spool a message", t);
+            return Future.succeededFuture(R451_NOT_STORED);
+          }
+          return Future.failedFuture(t);
+        });
+  }
+}
