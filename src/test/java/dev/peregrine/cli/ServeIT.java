@@ -107,7 +107,7 @@ class ServeIT extends VertxFixture {
   }
 
   /** Runs {@code serve --config FILE} in a JVM of its own, output to a log file next to the config. */
-  private static Process process(Path file) throws Exception {
+  static Process process(Path file) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "serve", "--config", file.toString())
@@ -115,7 +115,7 @@ class ServeIT extends VertxFixture {
   }
 
   /** The port the process printed, waiting (bounded) for the line. */
-  private static int port(Process p, Path dir) throws Exception {
+  static int port(Process p, Path dir) throws Exception {
     Path log = dir.resolve("serve.log");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline && p.isAlive()) {
