@@ -231,7 +231,8 @@ public final class Main {
       Maildir maildir = new Maildir(vertx, Path.of(maildirConfig.getString("dir", "spool/maildir")));
       return passwords.compose(p -> maildir.prepare().compose(v -> Spool.open(vertx, spoolOptions)).compose(spool -> {
         Mailer mailer = Mailer.create(vertx, mailerOptions);
-        QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname);
+        QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname,
+            Path.of(spoolOptions.getDir()));
         Relay r = new Relay(spool, queue, mailer);
         ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
         Recovery found = spool.recovery();

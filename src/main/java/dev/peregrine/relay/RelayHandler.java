@@ -22,7 +22,8 @@ import java.time.ZonedDateTime;
  * anywhere for authenticated clients and client networks; {@code 554 5.7.1} otherwise), streams each message
  * into the {@link Spool} behind our {@code Received:} line, answers {@code 250 2.0.0 OK queued as ID} only
  * once the spool has it on stable storage, and hands the entry to the {@link QueueManager}. When the queue
- * is over its high-water mark, MAIL gets {@code 452 4.3.1} (RFC 3463: mail system full); when the spool
+ * is over its high-water mark or the spool's disk is short of space, MAIL gets {@code 452 4.3.1} (RFC 3463:
+ * mail system full); when the spool
  * cannot store a message, the end of data gets {@code 451 4.3.0} and nothing of it is kept.
  *
  * <p>Calls back on the connection's context; never blocks it.
@@ -31,8 +32,6 @@ public final class RelayHandler implements SmtpHandler {
 
   private static final System.Logger LOG = System.getLogger("dev.peregrine.relay");
 
-  public static final Reply R452_QUEUE_FULL = Reply.of(452, "4.3.1",
-      "Insufficient system storage: the queue is full, try again later");
   public static final Reply R451_NOT_STORED = Reply.of(451, "4.3.0",
       "Local error: the message could not be stored, try again later");
 
@@ -64,7 +63,7 @@ public final class RelayHandler implements SmtpHandler {
 
   @Override
   public Future<Reply> mail(SmtpSession session, Envelope envelope) {
-    return Future.succeededFuture(queue.overloaded() ? R452_QUEUE_FULL : null);
+    return Future.succeededFuture(queue.refusal());
   }
 
   @Override

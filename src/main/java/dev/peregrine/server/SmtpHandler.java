@@ -63,8 +63,8 @@ public interface SmtpHandler {
    * RSET or disconnect mid-way); the server then sends its own reply. Otherwise the returned future's
    * reply answers the end of data once both it has completed and the stream has ended: complete it only
    * when the message is safe (e.g. on stable storage), since its 250 tells the client it may forget it.
-   * A future that fails (or completes) before the content has ended, with no handler reading the stream,
-   * has the rest of the content drained and answers the end of data.
+   * A future that fails, or completes with a negative reply, before the content has ended (or completes with
+   * no handler reading the stream) has the rest of the content drained and answers the end of data.
    *
    * <p>The default reads and discards the content.
    */

@@ -168,6 +168,38 @@ class MisbehavingHandlerIT extends ServerFixture {
     }
   }
 
+  /**
+   * A handler that stops reading and answers with a refusal (a reply, not a failed future) before the content
+   * ended, as the relay does when its spool runs out of space: the rest is drained and the refusal answers the
+   * end of data (before, the socket stayed paused until the data-block timeout).
+   */
+  @Test
+  void aDataHandlerThatRefusesMidwayIsAnsweredAtTheEndOfData() throws Exception {
+    int port = start(withTimeout(options(), Duration.ofSeconds(60)), new RecordingHandler() {
+      @Override
+      public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
+        Promise<Reply> verdict = Promise.promise();
+        AtomicInteger chunks = new AtomicInteger();
+        content.handler(b -> {
+          if (chunks.incrementAndGet() == 1) {
+            content.pause();
+            verdict.complete(Reply.of(452, "4.3.1", "Insufficient system storage"));
+          }
+        });
+        return verdict.future();
+      }
+    });
+    try (Wire w = Wire.connect(port)) {
+      w.read();
+      w.cmd("EHLO c");
+      w.beginData();
+      w.sendBytes(("y".repeat(998) + "\r\n").repeat(4096).getBytes());
+      w.send(".\r\n");
+      assertThat(codes(List.of(w.read()))).isEqualTo("452 4.3.1");
+      assertThat(w.cmd("NOOP").code()).isEqualTo(250);
+    }
+  }
+
   /** Issue 16 §6: a handler future that never completes is bounded by the command timeout. */
   @Test
   void aHandlerThatNeverAnswersTimesOut() throws Exception {

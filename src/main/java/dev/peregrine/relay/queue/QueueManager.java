@@ -77,6 +77,9 @@ public final class QueueManager {
   private final AtomicInteger queued = new AtomicInteger();
   private long timer = -1;
   private Instant timerAt;
+  private long spaceTimer = -1;
+  private volatile long freeSpace = Long.MAX_VALUE;
+  private final java.nio.file.Path storage;
   private boolean stopping;
   private Promise<Void> idle;
 
@@ -86,9 +89,11 @@ public final class QueueManager {
   /**
    * @param policy tells local recipients (to the Maildir) from the rest (to the Mailer)
    * @param hostname our name, in reports
+   * @param storage a path on the spool's file system, whose free space is watched
    */
   public QueueManager(Vertx vertx, Spool spool, Mailer mailer, Maildir maildir, RelayPolicy policy,
-                      QueueOptions options, String hostname) {
+                      QueueOptions options, String hostname, java.nio.file.Path storage) {
+    this.storage = storage;
     this.vertx = vertx;
     this.ctx = vertx.getOrCreateContext();
     this.spool = spool;
@@ -104,6 +109,8 @@ public final class QueueManager {
   public Future<Void> start() {
     Promise<Void> started = Promise.promise();
     ctx.runOnContext(v -> {
+      measureSpace();
+      spaceTimer = vertx.setPeriodic(1000, t -> measureSpace());
       List<SpoolEntry> entries = spool.list();
       queued.addAndGet(entries.size());
       for (SpoolEntry e : entries) {
@@ -121,9 +128,36 @@ public final class QueueManager {
     ctx.runOnContext(v -> schedule(entry));
   }
 
-  /** True when the queue holds {@code max-messages} or more: the server should refuse new mail for now. */
-  public boolean overloaded() {
-    return queued.get() >= options.getMaxMessages();
+  /**
+   * Why new mail should wait ({@code 452 4.3.1}, RFC 3463: mail system full): the queue holds
+   * {@code max-messages}, or the spool's file system has less than {@code min-free-space} free (measured
+   * every second on a worker); {@code null} when mail is welcome. Any thread.
+   */
+  public Reply refusal() {
+    if (queued.get() >= options.getMaxMessages()) {
+      return Reply.of(452, "4.3.1", "Insufficient system storage: the queue is full, try again later");
+    }
+    if (freeSpace < options.getMinFreeSpace()) {
+      return Reply.of(452, "4.3.1", "Insufficient system storage: the spool's disk is full, try again later");
+    }
+    return null;
+  }
+
+  private void measureSpace() {
+    vertx.executeBlocking(() -> java.nio.file.Files.getFileStore(storage).getUsableSpace(), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        long before = freeSpace;
+        freeSpace = ar.result();
+        boolean low = freeSpace < options.getMinFreeSpace();
+        if (low != before < options.getMinFreeSpace()) {
+          LOG.log(low ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "spool: " + freeSpace
+              + " octets free on " + storage + (low ? ", under queue.min-free-space: MAIL gets 452 4.3.1"
+              : ", enough again: taking mail"));
+        }
+      } else {
+        LOG.log(System.Logger.Level.WARNING, "spool: cannot measure the free space of " + storage, ar.cause());
+      }
+    });
   }
 
   /** Messages in the queue now. */
@@ -154,6 +188,10 @@ public final class QueueManager {
     Promise<Void> done = Promise.promise();
     ctx.runOnContext(v -> {
       stopping = true;
+      if (spaceTimer >= 0) {
+        vertx.cancelTimer(spaceTimer);
+        spaceTimer = -1;
+      }
       if (timer >= 0) {
         vertx.cancelTimer(timer);
         timer = -1;

@@ -20,6 +20,7 @@ public class QueueOptions {
   public static final int DEFAULT_MAX_DELIVERIES = 500;
   public static final int DEFAULT_BOUNCE_SIZE_LIMIT = 100 * 1024;
   public static final String DEFAULT_POSTMASTER = "postmaster";
+  public static final long DEFAULT_MIN_FREE_SPACE = 100L << 20;
 
   private Duration minBackoff = DEFAULT_MIN_BACKOFF;
   private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
@@ -29,6 +30,7 @@ public class QueueOptions {
   private int maxDeliveries = DEFAULT_MAX_DELIVERIES;
   private int bounceSizeLimit = DEFAULT_BOUNCE_SIZE_LIMIT;
   private String postmaster = DEFAULT_POSTMASTER;
+  private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
 
   public QueueOptions() {
   }
@@ -49,6 +51,12 @@ public class QueueOptions {
         case "max-messages" -> setMaxMessages(ProtocolConfig.wholeNumber(key, v));
         case "max-deliveries" -> setMaxDeliveries(ProtocolConfig.wholeNumber(key, v));
         case "bounce-size-limit" -> setBounceSizeLimit(ProtocolConfig.wholeNumber(key, v));
+        case "min-free-space" -> {
+          if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < 0) {
+            throw new IllegalArgumentException("min-free-space must be a whole number of octets, not " + v);
+          }
+          setMinFreeSpace(n.longValue());
+        }
         case "postmaster" -> {
           if (!(v instanceof String s) || s.isBlank()) {
             throw new IllegalArgumentException("postmaster must be an address or 'postmaster', not " + v);
@@ -64,7 +72,7 @@ public class QueueOptions {
     return new JsonObject().put("min-backoff", minBackoff.toString()).put("max-backoff", maxBackoff.toString())
         .put("max-age", maxAge.toString()).put("delay-warning", delayWarning.toString())
         .put("max-messages", maxMessages).put("max-deliveries", maxDeliveries)
-        .put("bounce-size-limit", bounceSizeLimit).put("postmaster", postmaster);
+        .put("bounce-size-limit", bounceSizeLimit).put("postmaster", postmaster).put("min-free-space", minFreeSpace);
   }
 
   /** The wait before the first retry; each later one doubles it, up to {@link #getMaxBackoff()}. */
@@ -143,6 +151,22 @@ public class QueueOptions {
 
   public QueueOptions setPostmaster(String address) {
     postmaster = address;
+    return this;
+  }
+
+  /**
+   * Free space the spool's file system must keep (Postfix's {@code queue_minfree}): below it MAIL gets
+   * {@code 452 4.3.1}, leaving room for the records that let the queue deliver and free space again.
+   */
+  public long getMinFreeSpace() {
+    return minFreeSpace;
+  }
+
+  public QueueOptions setMinFreeSpace(long octets) {
+    if (octets < 0) {
+      throw new IllegalArgumentException("min-free-space must not be negative: " + octets);
+    }
+    minFreeSpace = octets;
     return this;
   }
 

@@ -152,10 +152,12 @@ final class TransactionCommands {
     ContentStream stream = new ContentStream(conn);
     t.content = stream;
     t.verdict = conn.call(() -> conn.handler.data(conn.session, t.envelope, stream));
-    // A handler that failed (or answered without reading) before the content ended will not read the rest:
-    // drain it and answer the end of data with the verdict, as go-smtp does, instead of stalling the socket.
+    // A handler that failed, refused, or answered without reading before the content ended will not read the
+    // rest: drain it and answer the end of data with the verdict, as go-smtp does, instead of stalling the
+    // socket.
     t.verdict.onComplete(ar -> conn.onContext(() -> {
-      if (conn.tx == t && !stream.isFinished() && (ar.failed() || !stream.hasHandler())) {
+      boolean refused = ar.succeeded() && ar.result() != null && !ar.result().isPositive();
+      if (conn.tx == t && !stream.isFinished() && (ar.failed() || refused || !stream.hasHandler())) {
         stream.discard();
       }
     }));

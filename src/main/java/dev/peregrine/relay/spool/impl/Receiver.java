@@ -76,6 +76,10 @@ final class Receiver {
       off += n;
       if (fill == CHUNK) {
         flush(true);
+        if (done) {
+          // The chunk's write failed at once (its future was complete before we listened): the receive is over.
+          return;
+        }
       }
     }
   }
@@ -139,6 +143,10 @@ final class Receiver {
     }
     spool.log.receivesUnderWay.decrementAndGet();
     spool.enqueue(new Requests.Abort(id));
+    // Nothing more is kept: let the rest of the content flow by rather than leave the stream paused by a
+    // reader that has stopped (the sender is still sending, and waits for its reply at the end).
+    content.handler(b -> { });
+    content.resume();
     result.tryFail(t);
   }
 }
