@@ -6,6 +6,12 @@ import dev.peregrine.mailer.Mailer;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.relay.Maildir;
 import dev.peregrine.relay.RelayHandler;
+import dev.peregrine.relay.RelayMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.peregrine.relay.queue.QueueManager;
 import dev.peregrine.relay.queue.QueueOptions;
 import dev.peregrine.relay.spool.Recovery;
@@ -52,8 +58,11 @@ public final class Main {
   public record Bound(String name, Listener.Role role, String deploymentId, String host, int port) {
   }
 
-  /** What {@link #serve} started: the MX listener first, and the relay behind them. */
-  public record Running(List<Bound> listeners, Relay relay) {
+  /**
+   * What {@link #serve} started: the MX listener first, the relay behind them, and the HTTP endpoint's port
+   * (-1 when {@code http.enabled} is false).
+   */
+  public record Running(List<Bound> listeners, Relay relay, int httpPort) {
     /** The MX listener's port. */
     public int port() {
       return listeners.get(0).port();
@@ -72,14 +81,14 @@ public final class Main {
 
   /** The command line: {@code peregrine serve|passwd}, with help and argument errors from picocli. */
   @Command(name = "peregrine", mixinStandardHelpOptions = true, version = "peregrine 0.1.0",
-      description = "A reactive SMTP server and relay on Vert.x.", subcommands = {Serve.class, Passwd.class})
+      description = "A reactive SMTP server and relay on Vert.x.", subcommands = {Serve.class, SendCommand.class, QueueCommands.class, Passwd.class})
   static final class Commands implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-      throw new ParameterException(spec.commandLine(), "name a command: serve or passwd");
+      throw new ParameterException(spec.commandLine(), "name a command: serve, send, queue or passwd");
     }
   }
 
@@ -97,6 +106,9 @@ public final class Main {
         for (Bound b : running.listeners()) {
           System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
               + b.role().name().toLowerCase(Locale.ROOT) + ")");
+        }
+        if (running.httpPort() > 0) {
+          System.out.println("peregrine: HTTP (health, ready, metrics, queue) on port " + running.httpPort());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, running), "peregrine-shutdown"));
         return 0;
@@ -159,14 +171,8 @@ public final class Main {
     }
 
     private Path configuredFile() throws Exception {
-      Vertx vertx = Vertx.vertx(vertxOptions());
-      try {
-        JsonObject cfg = PeregrineConfig.load(vertx, config, null).await(30, TimeUnit.SECONDS);
-        String f = cfg.getJsonObject("auth", new JsonObject()).getString("password-file", "");
-        return f.isBlank() ? null : Path.of(f);
-      } finally {
-        vertx.close().await(10, TimeUnit.SECONDS);
-      }
+      String f = loadConfig(config).getJsonObject("auth", new JsonObject()).getString("password-file", "");
+      return f.isBlank() ? null : Path.of(f);
     }
 
     private static char[] readPassword() throws java.io.IOException {
@@ -183,6 +189,16 @@ public final class Main {
       String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
           java.nio.charset.StandardCharsets.UTF_8)).readLine();
       return line == null ? null : line.toCharArray();
+    }
+  }
+
+  /** The configuration as {@code serve} would load it, for the commands that only read it. */
+  static JsonObject loadConfig(String file) throws Exception {
+    Vertx vertx = Vertx.vertx(vertxOptions());
+    try {
+      return PeregrineConfig.load(vertx, file, null).await(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
@@ -224,6 +240,7 @@ public final class Main {
       }
       JsonObject relay = config.getJsonObject("relay", new JsonObject());
       JsonObject maildirConfig = config.getJsonObject("maildir", new JsonObject());
+      JsonObject http = config.getJsonObject("http", new JsonObject());
       String hostname = listeners.get(0).options().getHostname();
       String passwordFile = config.getJsonObject("auth", new JsonObject()).getString("password-file", "");
       Future<PasswordFile> passwords = passwordFile.isBlank() ? Future.succeededFuture()
@@ -233,7 +250,16 @@ public final class Main {
         Mailer mailer = Mailer.create(vertx, mailerOptions);
         QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname,
             Path.of(spoolOptions.getDir()));
-        Relay r = new Relay(spool, queue, mailer);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        RelayMetrics metrics = new RelayMetrics(registry);
+        metrics.bind(queue, spool);
+        queue.metrics(metrics);
+        java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+        AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get);
+        Relay r = new Relay(spool, queue, mailer, admin, ready);
         ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
         Recovery found = spool.recovery();
         if (found.discardedPartial() > 0 || !found.movedAside().isEmpty() || found.truncatedBytes() > 0) {
@@ -242,26 +268,39 @@ public final class Main {
               + ", torn tail cut: " + found.truncatedBytes() + " octets");
         }
         RelayHandler handler = new RelayHandler(spool, queue, policy, hostname,
-            relay.getBoolean("received-show-auth-user", false), p);
-        Future<List<Bound>> deployed = Future.succeededFuture(new ArrayList<>());
+            relay.getBoolean("received-show-auth-user", false), p, metrics);
+        Future<Integer> adminPort = http.getBoolean("enabled", true)
+            ? admin.listen(http.getString("host", "127.0.0.1"), http.getInteger("port", 8025))
+                .recover(t -> Future.failedFuture(new IllegalStateException("http: cannot listen on "
+                    + http.getString("host", "127.0.0.1") + ":" + http.getInteger("port", 8025) + ": " + t.getMessage(), t)))
+            : Future.succeededFuture(-1);
+        Future<List<Bound>> deployed = adminPort.map(port -> new ArrayList<>());
         for (Listener l : listeners) {
           deployed = deployed.compose(bound -> deploy(vertx, l, handler).map(b -> {
             bound.add(b);
             return bound;
           }));
         }
-        return deployed.compose(bound -> queue.start().map(v -> new Running(bound, r)))
+        return deployed.compose(bound -> queue.start().map(v -> {
+              ready.set(true);
+              return new Running(bound, r, adminPort.result());
+            }))
             .recover(t -> r.stop().transform(ignored -> Future.failedFuture(t)));
       }));
     });
   }
 
   /** The relay behind the listeners: stopped after them, in this order, by {@link #stop()}. */
-  public record Relay(Spool spool, QueueManager queue, Mailer mailer) {
+  public record Relay(Spool spool, QueueManager queue, Mailer mailer, AdminServer admin,
+                      java.util.concurrent.atomic.AtomicBoolean ready) {
 
-    /** Lets the delivery attempts under way record their outcomes, ends pooled sessions, closes the spool. */
+    /**
+     * Not ready any more; lets the delivery attempts under way record their outcomes, ends pooled sessions,
+     * closes the spool and the HTTP endpoint.
+     */
     public Future<Void> stop() {
-      return queue.stop().eventually(mailer::close).eventually(spool::close);
+      ready.set(false);
+      return queue.stop().eventually(mailer::close).eventually(spool::close).eventually(admin::close);
     }
   }
 

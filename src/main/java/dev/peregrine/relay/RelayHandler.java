@@ -41,13 +41,16 @@ public final class RelayHandler implements SmtpHandler {
   private final String hostname;
   private final boolean showAuthUser;
   private final PasswordFile passwords;
+  private final RelayMetrics metrics;
 
   /**
    * @param showAuthUser name the authenticated user in the {@code Received:} line
    * @param passwords the users AUTH accepts; {@code null}: none (every AUTH gets 535)
+   * @param metrics where connections, acceptances and refusals are counted
    */
   public RelayHandler(Spool spool, QueueManager queue, RelayPolicy policy, String hostname, boolean showAuthUser,
-                      PasswordFile passwords) {
+                      PasswordFile passwords, RelayMetrics metrics) {
+    this.metrics = metrics;
     this.spool = spool;
     this.queue = queue;
     this.policy = policy;
@@ -62,8 +65,23 @@ public final class RelayHandler implements SmtpHandler {
   }
 
   @Override
+  public Future<Reply> connect(SmtpSession session) {
+    metrics.connected();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void disconnect(SmtpSession session) {
+    metrics.disconnected();
+  }
+
+  @Override
   public Future<Reply> mail(SmtpSession session, Envelope envelope) {
-    return Future.succeededFuture(queue.refusal());
+    Reply refusal = queue.refusal();
+    if (refusal != null) {
+      metrics.refused(refusal.text().contains("disk") ? "disk_full" : "queue_full");
+    }
+    return Future.succeededFuture(refusal);
   }
 
   @Override
@@ -71,7 +89,10 @@ public final class RelayHandler implements SmtpHandler {
     InetAddress client = session.remoteAddress() == null ? null : Cidr.address(session.remoteAddress().hostAddress());
     return Future.succeededFuture(switch (policy.decide(rcpt.path(), client, session.authenticatedUser() != null)) {
       case LOCAL, RELAY -> null;
-      case DENIED -> RelayPolicy.R554_RELAY_DENIED.withText(rcpt.path() + ": Relay access denied");
+      case DENIED -> {
+        metrics.refused("relay_denied");
+        yield RelayPolicy.R554_RELAY_DENIED.withText(rcpt.path() + ": Relay access denied");
+      }
     });
   }
 
@@ -85,11 +106,13 @@ public final class RelayHandler implements SmtpHandler {
               + ", nrcpt=" + entry.recipients().size() + ", client=" + env.client().helo() + "["
               + env.client().address() + "], session=" + session.id());
           queue.submit(entry);
+          metrics.accepted();
           return Reply.of(250, "2.0.0", "OK queued as " + entry.id());
         })
         .recover(t -> {
           if (t instanceof SpoolException) {
             LOG.log(System.Logger.Level.ERROR, "session " + session.id() + ": cannot spool a message", t);
+            metrics.refused("spool_error");
             return Future.succeededFuture(R451_NOT_STORED);
           }
           return Future.failedFuture(t);

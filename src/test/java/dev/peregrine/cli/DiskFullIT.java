@@ -35,7 +35,7 @@ class DiskFullIT extends VertxFixture {
   private Main.Running serve(Path spool, long minFree) throws Exception {
     int nowhere = Peer.freePort();
     Path file = dir.resolve("relay.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: relay.test\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: relay.test\n"
         + "relay:\n  local-domains: [relay.test]\n  client-networks: [127.0.0.0/8]\n"
         + "maildir:\n  dir: " + dir.resolve("maildir") + "\n"
         + "spool:\n  dir: " + spool + "\n  segment-size: 1048576\n"

@@ -27,7 +27,7 @@ class OpenRelayIT extends VertxFixture {
 
   private int serve(String relay) throws Exception {
     Path file = dir.resolve("peregrine.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: mx.example.com\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: mx.example.com\n"
         + "relay:\n" + relay + "maildir:\n  dir: " + dir.resolve("maildir") + "\n"
         + "spool:\n  dir: " + dir.resolve("queue") + "\n");
     return Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS).port();
@@ -105,7 +105,7 @@ class OpenRelayIT extends VertxFixture {
   private String write(String relay) {
     try {
       Path file = dir.resolve("bad.yaml");
-      Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\nrelay:\n" + relay);
+      Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\nrelay:\n" + relay);
       return file.toString();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

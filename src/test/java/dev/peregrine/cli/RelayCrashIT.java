@@ -64,7 +64,7 @@ class RelayCrashIT {
     sink = Peer.daemon(List.of("/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.2:" + sinkPort,
         "-c", "aiosmtpd.handlers.Mailbox", maildir.toString()), "127.0.0.2", sinkPort, 20);
     Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, "server:\n  host: 127.0.0.1\n  port: 0\n  hostname: relay.test\n"
+    Files.writeString(config, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  hostname: relay.test\n"
         + "relay:\n  local-domains: [relay.test]\n  client-networks: [127.0.0.0/8]\n"
         + "maildir:\n  dir: " + dir.resolve("maildir") + "\n"
         + "spool:\n  dir: " + dir.resolve("queue") + "\n"

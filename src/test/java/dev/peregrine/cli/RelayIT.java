@@ -100,7 +100,7 @@ class RelayIT extends VertxFixture {
     }
 
     Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: relay.test\n"
+    Files.writeString(config, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n  hostname: relay.test\n"
         + "relay:\n  local-domains: [relay.test]\n  client-networks: [127.0.0.0/8]\n"
         + "maildir:\n  dir: " + dir.resolve("maildir") + "\n"
         + "spool:\n  dir: " + dir.resolve("queue") + "\n"

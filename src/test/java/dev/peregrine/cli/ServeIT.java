@@ -20,7 +20,7 @@ class ServeIT extends VertxFixture {
 
   private static Path config(Path dir) throws Exception {
     Path file = dir.resolve("peregrine.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 2\n  hostname: mx.example.com\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 2\n  hostname: mx.example.com\n"
         + "relay:\n  local-domains: [example.com]\n" + "maildir:\n  dir: " + dir.resolve("maildir") + "\n" + "spool:\n  dir: " + dir.resolve("queue") + "\n");
     return file;
   }
@@ -195,7 +195,7 @@ class ServeIT extends VertxFixture {
   void startTlsWorksUnderTheDefaultDeployment(@TempDir Path dir) throws Exception {
     io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
     Path file = dir.resolve("tls.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  hostname: mx.example.com\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  hostname: mx.example.com\n"
         + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
         + "relay:\n  local-domains: [example.com]\n" + "maildir:\n  dir: " + dir.resolve("maildir") + "\n" + "spool:\n  dir: " + dir.resolve("queue") + "\n");
     Main.Running running = Main.serve(vertx, file.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
@@ -220,7 +220,7 @@ class ServeIT extends VertxFixture {
   void submissionListenersRequireTlsAndAuth(@TempDir Path dir) throws Exception {
     io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
     Path file = dir.resolve("roles.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
         + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
         + "listeners:\n  submission:\n    enabled: true\n    port: 0\n  submissions:\n    enabled: true\n    port: 0\n"
         + "relay:\n  local-domains: [example.com]\nmaildir:\n  dir: " + dir.resolve("maildir") + "\n");
@@ -254,7 +254,7 @@ class ServeIT extends VertxFixture {
   @Test
   void aSubmissionListenerWithoutACertificateFailsTheStartByName(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("nocert.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\nlisteners:\n  submission:\n    enabled: true\n");
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\nlisteners:\n  submission:\n    enabled: true\n");
     var start = Main.serve(vertx, file.toString(), new JsonObject());
     assertThat(start.toCompletionStage().toCompletableFuture()).failsWithin(30, TimeUnit.SECONDS)
         .withThrowableOfType(java.util.concurrent.ExecutionException.class)
@@ -289,7 +289,7 @@ class ServeIT extends VertxFixture {
 
     io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
     Path file = dir.resolve("auth.yaml");
-    Files.writeString(file, "server:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
+    Files.writeString(file, "http:\n  port: 0\nserver:\n  host: 127.0.0.1\n  port: 0\n  instances: 1\n"
         + "  tls-cert-path: " + cert.certificatePath() + "\n  tls-key-path: " + cert.privateKeyPath() + "\n"
         + "listeners:\n  submission:\n    enabled: true\n    port: 0\n"
         + "auth:\n  password-file: " + passwd + "\n"

@@ -78,6 +78,7 @@ public final class QueueManager {
   private long timer = -1;
   private Instant timerAt;
   private long spaceTimer = -1;
+  private volatile dev.peregrine.relay.RelayMetrics metrics;
   private volatile long freeSpace = Long.MAX_VALUE;
   private final java.nio.file.Path storage;
   private boolean stopping;
@@ -120,6 +121,44 @@ public final class QueueManager {
       started.complete();
     });
     return started.future();
+  }
+
+  /** Counts outcomes and reports in {@code m} from now on. */
+  public QueueManager metrics(dev.peregrine.relay.RelayMetrics m) {
+    metrics = m;
+    return this;
+  }
+
+  /**
+   * An operator's delete: the entry leaves the queue without any report.
+   *
+   * @return fails with an {@link IllegalStateException} while the entry is being delivered (try again), or a
+   *     {@link dev.peregrine.relay.spool.SpoolException} for an unknown id
+   */
+  public Future<Void> delete(String id) {
+    Promise<Void> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      if (busy.contains(id)) {
+        done.fail(new IllegalStateException(id + " is being delivered now; try again"));
+        return;
+      }
+      if (spool.get(id) == null) {
+        done.fail(new dev.peregrine.relay.spool.SpoolException("no entry " + id + " in the queue"));
+        return;
+      }
+      busy.add(id);
+      scheduled.remove(id);
+      spool.remove(id).onComplete(ar -> ctx.runOnContext(x -> {
+        busy.remove(id);
+        if (ar.succeeded()) {
+          queued.decrementAndGet();
+          LOG.log(System.Logger.Level.INFO, id + ": removed by the operator");
+        }
+        settled();
+        done.handle(ar);
+      }));
+    });
+    return done.future();
   }
 
   /** A message the server just spooled: tries it at once. Any thread. */
@@ -391,6 +430,11 @@ public final class QueueManager {
         }
       }
       marks.add(mark);
+      dev.peregrine.relay.RelayMetrics m = metrics;
+      if (m != null) {
+        m.outcome(status, "local".equals(o.host()) ? "local" : "smtp",
+            r.rcpt().path().isPostmaster() ? "postmaster" : r.rcpt().path().mailbox().domain());
+      }
       LOG.log(System.Logger.Level.INFO, e.id() + ": to=" + r.rcpt().path() + ", relay=" + (o.host() == null ? "none"
           : o.host()) + ", delay=" + seconds(Duration.between(e.envelope().receivedAt(), now)) + ", attempt="
           + (r.attempts() + 1) + ", dsn=" + DeliveryReport.status(o.reply(), DeliveryReport.Action.FAILED) + ", status="
@@ -547,6 +591,10 @@ public final class QueueManager {
     }).map(entry -> {
       LOG.log(System.Logger.Level.INFO, e.id() + ": " + action.name().toLowerCase(java.util.Locale.ROOT)
           + " report " + entry.id() + " to " + to);
+      dev.peregrine.relay.RelayMetrics m = metrics;
+      if (m != null) {
+        m.report(action.name().toLowerCase(java.util.Locale.ROOT));
+      }
       submit(entry);
       return null;
     });

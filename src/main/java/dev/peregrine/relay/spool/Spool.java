@@ -145,6 +145,12 @@ public interface Spool {
   SpoolStats stats();
 
   /**
+   * Tells {@code listener} how long each fsync of the log took, in nanoseconds (for a latency histogram).
+   * Called on the spool's writer thread: it must be quick and thread-safe.
+   */
+  void fsyncListener(java.util.function.LongConsumer listener);
+
+  /**
    * Finishes the writes already asked for, then closes the log and releases the lock. Later calls fail
    * with a {@link SpoolException}; receives still streaming fail.
    */

@@ -76,6 +76,7 @@ final class SegmentLog implements Runnable {
   private long activePos;
   private boolean dirty;
   private SpoolException broken;
+  volatile java.util.function.LongConsumer fsyncListener;
 
   /** A receive whose chunks are being written. */
   private static final class Pending {
@@ -461,7 +462,12 @@ final class SegmentLog implements Runnable {
   private void force() throws IOException {
     if (fsync && dirty) {
       try {
+        long t0 = System.nanoTime();
         active.force(false);
+        java.util.function.LongConsumer l = fsyncListener;
+        if (l != null) {
+          l.accept(System.nanoTime() - t0);
+        }
       } catch (IOException e) {
         // After a failed fsync the kernel may have dropped the dirty pages (fsyncgate): a retry that succeeds
         // proves nothing, so nothing more is acknowledged until a restart re-reads the disk.

@@ -139,6 +139,11 @@ public final class SpoolImpl implements Spool {
   }
 
   @Override
+  public void fsyncListener(java.util.function.LongConsumer listener) {
+    log.fsyncListener = listener;
+  }
+
+  @Override
   public Future<Void> close() {
     ContextInternal ctx = vertx.getOrCreateContext();
     closed = true;
