@@ -163,7 +163,7 @@ public class SmtpClientOptions {
 
   /** PEM certificates trusted with {@link TlsPolicy#REQUIRED_VERIFIED}; {@code null} = the JVM's trust store. */
   public SmtpClientOptions setTrustPemPath(String trustPemPath) {
-    this.trustPemPath = trustPemPath;
+    this.trustPemPath = trustPemPath == null || trustPemPath.isBlank() ? null : trustPemPath;
     return this;
   }
 
@@ -173,7 +173,7 @@ public class SmtpClientOptions {
 
   /** AUTH user name; {@code null} = no AUTH. */
   public SmtpClientOptions setUsername(String username) {
-    this.username = username;
+    this.username = username == null || username.isBlank() ? null : username;
     return this;
   }
 
@@ -183,7 +183,7 @@ public class SmtpClientOptions {
 
   /** AUTH password (or the OAuth 2 access token for XOAUTH2). */
   public SmtpClientOptions setPassword(String password) {
-    this.password = password;
+    this.password = password == null || password.isBlank() ? null : password;
     return this;
   }
 
