@@ -251,10 +251,10 @@ public final class Main {
         QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname,
             Path.of(spoolOptions.getDir()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        RelayMetrics metrics = new RelayMetrics(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
-        RelayMetrics metrics = new RelayMetrics(registry);
         metrics.bind(queue, spool);
         queue.metrics(metrics);
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code peregrine_deliveries_total{status,transport,destination}} (per recipient; destinations capped at
  * {@value #MAX_DESTINATIONS} distinct values, the rest counted as {@code other}), {@code peregrine_reports_total{action}},
  * {@code peregrine_queue_messages}, {@code peregrine_queue_oldest_age_seconds}, {@code peregrine_spool_queued_bytes},
- * {@code peregrine_spool_fsyncs_total}, {@code peregrine_spool_fsync_seconds} (a histogram). Thread-safe.
+ * {@code peregrine_spool_fsyncs_total}, {@code peregrine_spool_fsync_seconds} (a histogram),
+ * {@code peregrine_spool_buffered_bytes} and {@code _peak_bytes}. Thread-safe.
  */
 public final class RelayMetrics {
 
@@ -61,6 +62,10 @@ public final class RelayMetrics {
         .description("fsyncs issued by the spool").register(registry);
     FunctionCounter.builder("peregrine.spool.commits", spool, s -> s.stats().entriesCommitted())
         .description("messages made durable by the spool").register(registry);
+    Gauge.builder("peregrine.spool.buffered", spool, s -> s.stats().bufferedBytes()).baseUnit("bytes")
+        .description("content octets held in memory between the network and the spool log").register(registry);
+    Gauge.builder("peregrine.spool.buffered.peak", spool, s -> s.stats().peakBufferedBytes()).baseUnit("bytes")
+        .description("the most content octets ever held in memory between the network and the log").register(registry);
     fsync = Timer.builder("peregrine.spool.fsync").description("time of one fsync of the spool log")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
         .maximumExpectedValue(Duration.ofSeconds(2))
