@@ -21,8 +21,9 @@ import java.util.function.Function;
  * chunks ({@code DATA}, written as they arrive, never fsync'd on their own), the envelope that commits a
  * message ({@code COMMIT}, naming its size and chunk count), per-recipient progress ({@code MARK}) and the end
  * of a message ({@code REMOVE}). One writer thread owns the log. It takes every request waiting, writes them
- * with one gathering write, then issues <em>one</em> fdatasync for all the commits, marks and removals in
- * that batch, and only then completes their futures (a batch takes everything queued; {@code
+ * with one gathering write, then issues <em>one</em> fdatasync for all the commits, marks and deletes in
+ * that batch (the removal of a finished entry needs none: lost in a crash, recovery finds the entry finished
+ * and it is removed again), and only then completes their futures (a batch takes everything queued; {@code
  * batch-max-entries} only ends the wait for more). An fsync covers everything written before it in the
  * file, so a message's chunks, written earlier, are durable with its commit. A commit waits up to
  * {@code batch-max-delay} for others to join it, and only while other receives are under way: a lone writer
@@ -118,8 +119,10 @@ public interface Spool {
   Future<SpoolEntry> mark(String queueId, List<Mark> marks);
 
   /**
-   * Removes an entry (all its recipients final, or an operator's delete); durable when complete. Its space
-   * is reclaimed when its segment is deleted.
+   * Removes an entry (all its recipients final, or an operator's delete). An operator's delete is durable when
+   * complete; the removal of a finished entry is written but not fsync'd on its own (it becomes durable with
+   * the next fsync; if a crash loses it, recovery returns the entry with every recipient final, and it is
+   * removed again). Its space is reclaimed when its segment is deleted.
    *
    * @return fails with a {@link SpoolException} for an unknown id
    */

@@ -348,7 +348,11 @@ final class SegmentLog implements Runnable {
         out.add(Records.header(Records.REMOVE, rm.id(), new byte[0], 0));
         pos += Records.HEADER;
         staged.put(rm.id(), null);
-        syncs++;
+        if (!before.entry().isFinished()) {
+          // An operator's delete must hold. The removal of a finished entry needs no fsync of its own: lost in a
+          // crash, recovery finds the entry with every recipient final and it is removed again, nothing resent.
+          syncs++;
+        }
         removedRefs.add(before.firstSegment());
         onDurable.add(() -> {
           marks.incrementAndGet();
