@@ -27,6 +27,9 @@
 # Prerequisites:  mvn -B -q -DskipTests package (the script builds the -all jar only if it is missing, then
 #                 copies it); root (Postfix drops to postfix/postdrop), smtp-source/smtp-sink, python3, perf.
 # Usage:          benchmarks/relay-bench.sh       (PEREGRINE_JAR=path/to/peregrine-*-all.jar to override)
+# Acceptance latency (LATENCY=1, the default): AcceptLatency (benchmarks.jar) offers LAT_RATE (1000) msg/s of
+# 10 KiB for LAT_SECONDS (10, after 3 s of warm-up) over 50 reused sessions to each relay, open loop, and
+# prints percentiles of due-time -> 250 after the final dot (an upper bound on end of data -> 250).
 # Knobs: RUNS (3), SIZES="10240 102400", SESSIONS="1 50", MESSAGES (all sizes), MODE=reuse|new, FSYNCS=1|0,
 # RUN_TIMEOUT (300 s per run), PG_JAVA_OPTS (Peregrine's JVM), VERBOSE=1 (every run's numbers on stderr).
 # e.g. RUNS=1 MESSAGES=200 SIZES=10240 SESSIONS=1 benchmarks/relay-bench.sh
@@ -103,6 +106,7 @@ src_jar=${PEREGRINE_JAR:-$root/target/peregrine-0.1.0-SNAPSHOT-all.jar}
 cp "$src_jar" "$work/peregrine.jar"
 pg_port=$(free_port)
 cat > "$work/pg.yaml" << EOF
+http: {port: $(free_port)}
 server: {host: 127.0.0.1, port: $pg_port, hostname: relay.bench, max-connections-per-ip: 1000, shutdown-grace-period: 2s}
 relay: {local-domains: [relay.bench], client-networks: [127.0.0.0/8]}
 maildir: {dir: $work/pg/maildir}
@@ -224,3 +228,18 @@ echo
 echo "| size | sessions | accepted msg/s pg | pf | x | delivered msg/s pg | pf | x | cpu-s/1k pg | pf | x | fsync/msg pg | pf |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+
+if [ "${LATENCY:-1}" = 1 ]; then
+  [ -f "$JAR" ] || { echo "# no $JAR: build the benchmarks for the latency table" >&2; exit 0; }
+  echo
+  echo "Acceptance latency: ${LAT_RATE:-1000} msg/s offered (open loop) over 50 sessions, 10 KiB, ${LAT_SECONDS:-10} s; ms from due to 250"
+  echo
+  echo "| relay | achieved msg/s | p50 | p90 | p99 | p99.9 | max | failures |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for who in peregrine postfix; do
+    port=$pg_port; [ "$who" = postfix ] && port=$pf_port
+    line=$(timeout "$RUN_TIMEOUT" java -cp "$JAR" dev.peregrine.bench.AcceptLatency 127.0.0.1 "$port" 50 \
+      "${LAT_RATE:-1000}" "${LAT_SECONDS:-10}" 10240 3 | tail -1)
+    echo "$line" | awk -v w="$who" '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, $4, $6, $8, $10, $12, $14, $16}'
+  done
+fi
