@@ -72,6 +72,7 @@ public final class Main {
   public static void main(String[] args) {
     // Before the first logger: keeps logging alive while the shutdown hook drains the sessions.
     System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
+    LogFormat.install();
     int code = new CommandLine(new Commands()).execute(args.length == 0 ? new String[] {"serve"} : args);
     if (code != 0) {
       System.exit(code);

@@ -504,8 +504,11 @@ public final class QueueManager {
     return Duration.ofMillis(Math.max(1, (long) (ms * jitter)));
   }
 
-  private static String seconds(Duration d) {
-    return String.format(java.util.Locale.ROOT, "%.2f", d.toMillis() / 1000.0);
+  /** Seconds with two decimals, without String.format (this runs for every recipient of every attempt). */
+  static String seconds(Duration d) {
+    long cs = Math.max(0, d.toMillis() / 10);
+    long frac = cs % 100;
+    return cs / 100 + (frac < 10 ? ".0" : ".") + frac;
   }
 
   private static int pending(SpoolEntry e) {

@@ -29,12 +29,14 @@ public class SpoolOptions {
   public static final int DEFAULT_BATCH_MAX_ENTRIES = 64;
   public static final Duration DEFAULT_BATCH_MAX_DELAY = Duration.ofMillis(2);
   public static final long DEFAULT_SEGMENT_SIZE = 64L << 20;
+  public static final Duration DEFAULT_PROGRESS_SYNC_DELAY = Duration.ofMillis(100);
 
   private String dir = DEFAULT_DIR;
   private Durability durability = DEFAULT_DURABILITY;
   private int batchMaxEntries = DEFAULT_BATCH_MAX_ENTRIES;
   private Duration batchMaxDelay = DEFAULT_BATCH_MAX_DELAY;
   private long segmentSize = DEFAULT_SEGMENT_SIZE;
+  private Duration progressSyncDelay = DEFAULT_PROGRESS_SYNC_DELAY;
 
   public SpoolOptions() {
   }
@@ -45,6 +47,7 @@ public class SpoolOptions {
     batchMaxEntries = o.batchMaxEntries;
     batchMaxDelay = o.batchMaxDelay;
     segmentSize = o.segmentSize;
+    progressSyncDelay = o.progressSyncDelay;
   }
 
   /** @throws IllegalArgumentException naming the key of an unknown option or a bad value */
@@ -57,6 +60,7 @@ public class SpoolOptions {
         case "batch-max-entries" -> setBatchMaxEntries(ProtocolConfig.wholeNumber(key, v));
         case "batch-max-delay" -> setBatchMaxDelay(zeroOrDuration(key, v));
         case "segment-size" -> setSegmentSize(wholeLong(key, v));
+        case "progress-sync-delay" -> setProgressSyncDelay(zeroOrDuration(key, v));
         default -> throw new IllegalArgumentException("unknown spool option '" + key + "'");
       }
     }
@@ -65,7 +69,7 @@ public class SpoolOptions {
   public JsonObject toJson() {
     return new JsonObject().put("dir", dir).put("durability", durability.key())
         .put("batch-max-entries", batchMaxEntries).put("batch-max-delay", batchMaxDelay.toString())
-        .put("segment-size", segmentSize);
+        .put("segment-size", segmentSize).put("progress-sync-delay", progressSyncDelay.toString());
   }
 
   public String getDir() {
@@ -117,6 +121,24 @@ public class SpoolOptions {
       throw new IllegalArgumentException("segment-size must be at least 4096: " + v);
     }
     segmentSize = v;
+    return this;
+  }
+
+  /**
+   * How long delivery progress (per-recipient marks) may wait for an fsync: it rides the next commit's fsync,
+   * or gets its own after this delay. Zero: every mark is fsync'd before it completes. Lost progress is
+   * never lost mail: after a power cut, deliveries finished in this window may be made again (a process
+   * crash loses nothing, the page cache outlives it).
+   */
+  public Duration getProgressSyncDelay() {
+    return progressSyncDelay;
+  }
+
+  public SpoolOptions setProgressSyncDelay(Duration d) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("progress-sync-delay must not be negative: " + d);
+    }
+    progressSyncDelay = d;
     return this;
   }
 

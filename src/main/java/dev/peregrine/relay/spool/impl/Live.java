@@ -20,9 +20,19 @@ record Live(SpoolEntry entry, long[] extents, long firstSegment) {
     if (queueId == null || queueId.isEmpty() || queueId.length() > 13) {
       return -1;
     }
+    // The canonical form only: upper-case letters and digits, no sign, no leading zero.
+    if (queueId.charAt(0) == '0') {
+      return -1;
+    }
+    for (int i = 0; i < queueId.length(); i++) {
+      char c = queueId.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z')) {
+        return -1;
+      }
+    }
     try {
       long id = Long.parseLong(queueId, 36);
-      return id > 0 && queueId(id).equals(queueId) ? id : -1;
+      return id > 0 ? id : -1;
     } catch (NumberFormatException e) {
       return -1;
     }

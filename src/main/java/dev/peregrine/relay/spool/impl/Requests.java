@@ -47,8 +47,9 @@ final class Requests {
   }
 
   record Marks(long id, List<Spool.Mark> marks, Promise<SpoolEntry> done) implements Request {
+    /** Progress: fsync'd with the next commit, or within progress-sync-delay (see SegmentLog). */
     public boolean sync() {
-      return true;
+      return false;
     }
 
     public void fail(Throwable t) {

@@ -46,6 +46,9 @@ final class SegmentLog implements Runnable {
   private final boolean fsync;
   private final int batchMax;
   private final long delayNanos;
+  private final long progressNanos;
+  /** When progress was first written without an fsync since the last one (System.nanoTime), or 0. */
+  private long lazySince;
   private final long segmentSize;
 
   final LinkedBlockingQueue<Requests.Request> queue = new LinkedBlockingQueue<>();
@@ -93,6 +96,7 @@ final class SegmentLog implements Runnable {
     this.fsync = options.getDurability() == Durability.FSYNC;
     this.batchMax = options.getBatchMaxEntries();
     this.delayNanos = options.getBatchMaxDelay().toNanos();
+    this.progressNanos = options.getProgressSyncDelay().toNanos();
     this.segmentSize = options.getSegmentSize();
     this.opened = opened;
   }
@@ -129,7 +133,18 @@ final class SegmentLog implements Runnable {
     try {
       while (true) {
         batch.clear();
-        batch.add(queue.take());
+        Requests.Request first;
+        if (lazySince != 0) {
+          long left = lazySince + progressNanos - System.nanoTime();
+          first = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+          if (first == null) {
+            syncProgress();
+            continue;
+          }
+        } else {
+          first = queue.take();
+        }
+        batch.add(first);
         queue.drainTo(batch);
         linger(batch);
         int close = indexOfClose(batch);
@@ -261,6 +276,7 @@ final class SegmentLog implements Runnable {
     List<Long> commitRefs = new ArrayList<>();
     List<Long> removedRefs = new ArrayList<>();
     int syncs = 0;
+    boolean lazy = false;
     try {
       if (activePos >= segmentSize) {
         rotate();
@@ -334,7 +350,11 @@ final class SegmentLog implements Runnable {
         out.add(ByteBuffer.wrap(payload));
         pos += Records.HEADER + payload.length;
         staged.put(m.id(), after);
-        syncs++;
+        if (progressNanos == 0) {
+          syncs++;
+        } else {
+          lazy = true;
+        }
         onDurable.add(() -> {
           marks.incrementAndGet();
           m.done().tryComplete(after.entry());
@@ -374,6 +394,8 @@ final class SegmentLog implements Runnable {
         force();
         batches.incrementAndGet();
         largest.accumulateAndGet(syncs, Math::max);
+      } else if (lazy && dirty && lazySince == 0) {
+        lazySince = System.nanoTime();
       }
     } catch (IOException e) {
       fail(accepted, commitRefs, new SpoolException("the spool could not write " + logDir + ": " + e.getMessage(), e));
@@ -481,6 +503,16 @@ final class SegmentLog implements Runnable {
       fsyncs.incrementAndGet();
     }
     dirty = false;
+    lazySince = 0;
+  }
+
+  /** The progress written since the last fsync reaches the disk (its delay is up and no batch came). */
+  private void syncProgress() {
+    try {
+      force();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.ERROR, "spool: fsync of delivery progress failed: " + e);
+    }
   }
 
   private void rotate() throws IOException {
