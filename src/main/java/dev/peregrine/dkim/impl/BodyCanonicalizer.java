@@ -42,6 +42,28 @@ public final class BodyCanonicalizer {
   public void update(byte[] a, int off, int len) {
     int end = off + len;
     for (int i = off; i < end; i++) {
+      if (!cr && !space) {
+        // A run that canonicalizes to itself goes in bulk: no CR, no TAB, and (relaxed) only single spaces
+        // between octets that stay.
+        int j = i;
+        while (j < end) {
+          byte b = a[j];
+          if (b == CR || b == '\t' && relaxed) {
+            break;
+          }
+          if (b == ' ' && relaxed && (j + 1 == end || a[j + 1] == ' ' || a[j + 1] == '\t' || a[j + 1] == CR)) {
+            break;
+          }
+          j++;
+        }
+        if (j > i) {
+          run(a, i, j - i);
+          i = j;
+          if (i == end) {
+            break;
+          }
+        }
+      }
       byte b = a[i];
       if (cr) {
         cr = false;
@@ -59,6 +81,30 @@ public final class BodyCanonicalizer {
         content(b);
       }
     }
+  }
+
+  private void run(byte[] a, int off, int len) {
+    if (!lineHasContent) {
+      for (; emptyLines > 0; emptyLines--) {
+        put(CR);
+        put(LF);
+      }
+      lineHasContent = true;
+    }
+    if (len >= 512) {
+      digest.update(out, 0, n);
+      n = 0;
+      digest.update(a, off, len);
+    } else {
+      if (n + len > out.length) {
+        digest.update(out, 0, n);
+        n = 0;
+      }
+      System.arraycopy(a, off, out, n, len);
+      n += len;
+    }
+    any = true;
+    length += len;
   }
 
   private void content(byte b) {

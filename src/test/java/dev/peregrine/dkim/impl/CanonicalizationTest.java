@@ -108,6 +108,47 @@ class CanonicalizationTest {
     assertThat(header(Canonicalization.RELAXED, "Subject: \u65e5\u672c  \u8a9e\r\n")).isEqualTo("subject:\u65e5\u672c \u8a9e\r\n");
   }
 
+  /** RFC 6376 §3.4.3/§3.4.4 written the slow, obvious way, on whole strings, to check the streaming one against. */
+  private static String reference(Canonicalization c, String body) {
+    java.util.List<String> lines = new java.util.ArrayList<>(java.util.Arrays.asList(body.split("\r\n", -1)));
+    if (lines.get(lines.size() - 1).isEmpty()) {
+      lines.remove(lines.size() - 1); // the body ended with CRLF
+    }
+    if (c == Canonicalization.RELAXED) {
+      lines.replaceAll(l -> l.replaceAll("[ \t]+", " ").replaceAll(" \\z", ""));
+    }
+    while (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines.remove(lines.size() - 1);
+    }
+    if (lines.isEmpty()) {
+      return c == Canonicalization.SIMPLE ? "\r\n" : "";
+    }
+    return String.join("\r\n", lines) + "\r\n";
+  }
+
+  private static String esc(String s) {
+    return s.replace("\r", "<CR>").replace("\n", "<LF>").replace("\t", "<TAB>");
+  }
+
+  @Test
+  void randomBodiesAtRandomSplitsMatchTheSlowReference() {
+    java.util.Random r = new java.util.Random(6376);
+    String[] atoms = {"a", "b", " ", "  ", "\t", "\r\n", "\r\n", "\r", "\n", ".", "word ", " x"};
+    for (int round = 0; round < 3000; round++) {
+      StringBuilder sb = new StringBuilder();
+      int n = r.nextInt(40);
+      for (int i = 0; i < n; i++) {
+        sb.append(atoms[r.nextInt(atoms.length)]);
+      }
+      String text = sb.toString();
+      int split = text.isEmpty() ? 0 : r.nextInt(text.length() + 1);
+      for (Canonicalization c : Canonicalization.values()) {
+        assertThat(esc(body(c, text, split))).as("%s of %s split at %d", c, text.replace("\r", "<CR>").replace("\n", "<LF>")
+            .replace("\t", "<TAB>"), split).isEqualTo(esc(reference(c, text)));
+      }
+    }
+  }
+
   @Test
   void headerFieldsAreSelectedBottomUpAndAnAbsentOneSelectsNothing() {
     byte[] block = "Received: 1\r\nFrom: a@x.test\r\nReceived: 2\r\nSubject: s\r\n".getBytes(StandardCharsets.US_ASCII);
