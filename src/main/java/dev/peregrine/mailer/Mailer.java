@@ -1,5 +1,6 @@
 package dev.peregrine.mailer;
 
+import dev.peregrine.dkim.DkimSigner;
 import dev.peregrine.mailer.impl.MailerImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -16,11 +17,41 @@ import io.vertx.core.streams.ReadStream;
  * <p>At most {@code max-in-flight} messages are worked on at once; more wait in order. A bulk producer
  * checks {@link #full()} and waits for the {@link #drainHandler}, or hands over a stream with
  * {@link #sendAll}.
+ *
+ * <p>With DKIM keys ({@link MailerOptions#getDkim()}), each message is signed once, before it goes to any
+ * exchanger, by its From header's domain: a {@code Buffer} on the signer's worker threads, a stream factory's
+ * content hashed as it is read once, then sent from a fresh stream with the signature before it. A message
+ * whose content cannot be read for signing gets 451 4.3.0 for every recipient.
  */
 public interface Mailer {
 
+  /**
+   * A mailer. With DKIM keys in {@code options.dkim}, their files are read on the calling thread (a few
+   * kilobytes, once) and a key that cannot be used throws a {@link dev.peregrine.dkim.DkimKeyException}
+   * naming the file and the reason; from an event loop prefer {@link #load}.
+   */
   static Mailer create(Vertx vertx, MailerOptions options) {
     return new MailerImpl(vertx, options);
+  }
+
+  /**
+   * As {@link #create(Vertx, MailerOptions)}, reading the DKIM keys on a worker thread: fails with a
+   * {@link dev.peregrine.dkim.DkimKeyException} naming the file and the reason when one cannot be used.
+   */
+  static Future<Mailer> load(Vertx vertx, MailerOptions options) {
+    if (!options.getDkim().isEnabled()) {
+      return Future.succeededFuture(create(vertx, options));
+    }
+    return DkimSigner.load(vertx, options.getDkim()).map(signer -> new MailerImpl(vertx, options, signer, true));
+  }
+
+  /**
+   * A mailer that signs every message with {@code signer} (null: none), whatever {@code options.dkim} says;
+   * the caller keeps the signer and closes it (a relay that signs at acceptance gives the signer to its
+   * server side and null here, so that delivery attempts do not sign again).
+   */
+  static Mailer create(Vertx vertx, MailerOptions options, DkimSigner signer) {
+    return new MailerImpl(vertx, options, signer, false);
   }
 
   /** Completes (on the caller's context) once every recipient has its outcome; it never fails for a recipient. */

@@ -2,6 +2,7 @@ package dev.peregrine.mailer;
 
 import dev.peregrine.client.SmtpClientOptions;
 import dev.peregrine.config.ProtocolConfig;
+import dev.peregrine.dkim.DkimOptions;
 import dev.peregrine.dns.MxResolverOptions;
 import dev.peregrine.pool.SessionPoolOptions;
 import io.vertx.core.json.JsonObject;
@@ -19,6 +20,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>{@code connections-per-minute} (0 = no limit): new sessions per minute per mail exchanger
  *       address.</li>
  *   <li>{@code max-attempts} (10): addresses tried for one transaction before its recipients are deferred.</li>
+ *   <li>{@code dkim} ({@link DkimOptions}, no keys = off): DKIM signing of every message, by its From domain.</li>
  * </ul>
  */
 public class MailerOptions {
@@ -32,6 +34,7 @@ public class MailerOptions {
   private double destinationRate;
   private int connectionsPerMinute;
   private int maxAttempts = 10;
+  private DkimOptions dkim = new DkimOptions();
 
   public MailerOptions() {
   }
@@ -46,6 +49,7 @@ public class MailerOptions {
     destinationRate = o.destinationRate;
     connectionsPerMinute = o.connectionsPerMinute;
     maxAttempts = o.maxAttempts;
+    dkim = new DkimOptions(o.dkim);
   }
 
   public MailerOptions(JsonObject json) {
@@ -61,6 +65,7 @@ public class MailerOptions {
         case "destination-rate" -> setDestinationRate(ProtocolConfig.number(key, v).doubleValue());
         case "connections-per-minute" -> setConnectionsPerMinute(ProtocolConfig.wholeNumber(key, v));
         case "max-attempts" -> setMaxAttempts(ProtocolConfig.wholeNumber(key, v));
+        case "dkim" -> setDkim(new DkimOptions((JsonObject) v));
         default -> throw new IllegalArgumentException("unknown mailer option '" + key + "'");
       }
     }
@@ -70,7 +75,8 @@ public class MailerOptions {
     return new JsonObject().put("client", client.toJson()).put("dns", dns.toJson()).put("pool", pool.toJson())
         .put("max-recipients-per-transaction", maxRecipientsPerTransaction).put("max-in-flight", maxInFlight)
         .put("destination-concurrency", destinationConcurrency).put("destination-rate", destinationRate)
-        .put("connections-per-minute", connectionsPerMinute).put("max-attempts", maxAttempts);
+        .put("connections-per-minute", connectionsPerMinute).put("max-attempts", maxAttempts)
+        .put("dkim", dkim.toJson());
   }
 
   public SmtpClientOptions getClient() {
@@ -157,6 +163,16 @@ public class MailerOptions {
 
   public MailerOptions setMaxAttempts(int v) {
     maxAttempts = ProtocolConfig.atLeastOne("max-attempts", v);
+    return this;
+  }
+
+  public DkimOptions getDkim() {
+    return dkim;
+  }
+
+  /** DKIM signing of every message the mailer sends (off while it has no keys). */
+  public MailerOptions setDkim(DkimOptions dkim) {
+    this.dkim = dkim;
     return this;
   }
 

@@ -6,7 +6,8 @@ import io.vertx.core.VerticleBase;
 /**
  * Runs a {@link Mailer} as a verticle, configured by the deployment's JSON config: the keys of the
  * {@code mailer} section of {@code config/peregrine.yaml} ({@link MailerOptions#MailerOptions(io.vertx.core.json.JsonObject)}).
- * Undeploying ends every pooled session with QUIT.
+ * Undeploying ends every pooled session with QUIT. A DKIM key that cannot be used fails the deployment, naming
+ * the file and the reason.
  *
  * <pre>{@code
  * vertx.deployVerticle(new MailerVerticle(), new DeploymentOptions().setConfig(json))
@@ -18,12 +19,14 @@ public class MailerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    MailerOptions options;
     try {
-      mailer = Mailer.create(vertx, new MailerOptions(config()));
+      options = new MailerOptions(config());
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return Future.succeededFuture();
+    // DKIM key files are read on a worker, not on this event loop.
+    return Mailer.load(vertx, options).onSuccess(m -> mailer = m);
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.peregrine.config;
 
 import dev.peregrine.client.SmtpClientOptions;
 import dev.peregrine.client.TlsPolicy;
+import dev.peregrine.dkim.DkimKeyOptions;
+import dev.peregrine.dkim.DkimOptions;
 import dev.peregrine.dns.MxResolverOptions;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.pool.SessionPoolOptions;
@@ -63,8 +65,20 @@ class OptionsIdiomTest {
 
   @Test
   void mailer() {
-    idiom(new MailerOptions(), new MailerOptions().setMaxInFlight(9).setPool(new SessionPoolOptions().setMaxTotal(9)),
+    idiom(new MailerOptions(), new MailerOptions().setMaxInFlight(9).setPool(new SessionPoolOptions().setMaxTotal(9))
+            .setDkim(new DkimOptions().addKey(new DkimKeyOptions("a.test", "s1", "/k.pem"))),
         MailerOptions::new, MailerOptions::new, MailerOptions::toJson);
+  }
+
+  @Test
+  void dkim() {
+    idiom(new DkimOptions(), new DkimOptions().addKey(new DkimKeyOptions("a.test", "s1", "/k.pem"))
+            .addKey(DkimKeyOptions.parse("a.test:s2:/k2.pem")).addDomain("*.b.test", "a.test")
+            .setCanonicalization("simple/relaxed").setHeaders(java.util.List.of("From", "Subject"))
+            .setOversign(java.util.List.of("From", "Subject")).setExpiry(Duration.ofDays(3)).setReloadPeriod(Duration.ZERO),
+        DkimOptions::new, DkimOptions::new, DkimOptions::toJson);
+    idiom(new DkimKeyOptions(), new DkimKeyOptions("a.test", "s1", "/k.pem"), DkimKeyOptions::new, DkimKeyOptions::new,
+        DkimKeyOptions::toJson);
   }
 
   @Test

@@ -75,6 +75,28 @@ class PeregrineConfigTest extends VertxFixture {
   }
 
   @Test
+  void theDkimSectionIsOffByDefaultAndTakesKeysFromTheEnvironment(VertxTestContext ctx) {
+    JsonObject env = new JsonObject()
+        .put("PEREGRINE_MAILER_DKIM_KEYS", "example.org:rsa2025:/etc/dkim/rsa.pem, example.org:ed2025:/etc/dkim/ed.pem")
+        .put("PEREGRINE_MAILER_DKIM_CANONICALIZATION", "simple/relaxed");
+    PeregrineConfig.load(vertx, null, new JsonObject()).compose(defaults -> {
+      ctx.verify(() -> {
+        dev.peregrine.dkim.DkimOptions d = PeregrineConfig.mailer(defaults).getDkim();
+        assertThat(d.isEnabled()).isFalse();
+        assertThat(d).isEqualTo(new dev.peregrine.dkim.DkimOptions());
+      });
+      return PeregrineConfig.load(vertx, null, env);
+    }).onComplete(ctx.succeeding(cfg -> ctx.verify(() -> {
+      dev.peregrine.dkim.DkimOptions d = PeregrineConfig.mailer(cfg).getDkim();
+      assertThat(d.getKeys()).extracting(Object::toString)
+          .containsExactly("example.org:rsa2025:/etc/dkim/rsa.pem", "example.org:ed2025:/etc/dkim/ed.pem");
+      assertThat(d.getCanonicalization()).isEqualTo("simple/relaxed");
+      assertThat(d.getOversign()).containsExactly("From");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void aBadEnvironmentValueNamesTheVariable(VertxTestContext ctx) {
     JsonObject env = new JsonObject().put("PEREGRINE_PROTOCOL_LIMITS_PATH", "big");
     PeregrineConfig.load(vertx, null, env).onComplete(ctx.failing(e -> ctx.verify(() -> {

@@ -26,6 +26,7 @@ public final class DnsFixture implements AutoCloseable {
 
   public static final int A = 1;
   public static final int MX = 15;
+  public static final int TXT = 16;
   public static final int AAAA = 28;
 
   private record Rr(int type, long ttl, byte[] rdata) {
@@ -41,15 +42,28 @@ public final class DnsFixture implements AutoCloseable {
   private final List<DatagramPacket> held = new ArrayList<>();
   private boolean holding;
 
-  private DnsFixture() throws SocketException {
-    socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+  private DnsFixture(InetAddress address, int port) throws SocketException {
+    socket = new DatagramSocket(port, address);
     thread = new Thread(this::serve, "dns-fixture");
     thread.setDaemon(true);
     thread.start();
   }
 
   public static DnsFixture start() throws SocketException {
-    return new DnsFixture();
+    return new DnsFixture(InetAddress.getLoopbackAddress(), 0);
+  }
+
+  /**
+   * On {@code address} (a loopback address) and {@code port}: port 53 for peers that read their name server
+   * from resolv.conf, which cannot name a port (binding it needs root).
+   */
+  public static DnsFixture start(String address, int port) throws IOException {
+    return new DnsFixture(InetAddress.getByAddress(literal(address, 4)), port);
+  }
+
+  /** The address it listens on. */
+  public String address() {
+    return socket.getLocalAddress().getHostAddress();
   }
 
   public int port() {
@@ -80,6 +94,21 @@ public final class DnsFixture implements AutoCloseable {
 
   public DnsFixture aaaa(String name, long ttl, String address) {
     return add(name, new Rr(AAAA, ttl, literal(address, 16)));
+  }
+
+  /**
+   * A TXT record holding {@code text}, cut into character-strings of at most 255 octets (RFC 1035 §3.3.14;
+   * a reader joins them, as RFC 6376 §3.6.2.2 says for DKIM keys).
+   */
+  public DnsFixture txt(String name, long ttl, String text) {
+    byte[] t = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int i = 0; i < t.length || i == 0; i += 255) {
+      int n = Math.min(255, t.length - i);
+      b.write(n);
+      b.write(t, i, n);
+    }
+    return add(name, new Rr(TXT, ttl, b.toByteArray()));
   }
 
   /** A name that exists but has no records (answers NODATA). */

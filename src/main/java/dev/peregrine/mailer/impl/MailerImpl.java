@@ -10,6 +10,8 @@ import dev.peregrine.client.SmtpClientOptions;
 import dev.peregrine.client.SmtpConnectionException;
 import dev.peregrine.dns.MxHost;
 import dev.peregrine.dns.MxResolution;
+import dev.peregrine.dkim.DkimMessage;
+import dev.peregrine.dkim.DkimSigner;
 import dev.peregrine.dns.MxResolver;
 import dev.peregrine.mailer.MailMessage;
 import dev.peregrine.mailer.MailResult;
@@ -22,12 +24,14 @@ import dev.peregrine.pool.PoolExhaustedException;
 import dev.peregrine.pool.PoolKey;
 import dev.peregrine.pool.PoolStats;
 import dev.peregrine.pool.SessionPool;
+import dev.peregrine.protocol.EsmtpParam;
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.protocol.SmtpException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.streams.ReadStream;
 
@@ -58,6 +62,9 @@ public final class MailerImpl implements Mailer {
   private final MxResolver resolver;
   private final SmtpClient client;
   private final SessionPool pool;
+  /** Signs every message before it goes out; null when DKIM is off. */
+  private final DkimSigner signer;
+  private final boolean ownsSigner;
   private final Map<String, Throttle> destinations = new ConcurrentHashMap<>();
   private final Map<String, Throttle> connectionRates = new ConcurrentHashMap<>();
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
@@ -77,10 +84,23 @@ public final class MailerImpl implements Mailer {
     this(vertx, options, MxResolver.create(vertx, options.getDns()));
   }
 
+  /** With DKIM keys in the options, reads them now (a key that cannot be used throws, naming the file). */
   public MailerImpl(Vertx vertx, MailerOptions options, MxResolver resolver) {
+    this(vertx, options, resolver, options.getDkim().isEnabled() ? DkimSigner.loadNow(vertx, options.getDkim()) : null,
+        true);
+  }
+
+  /** Signing with {@code signer} (null: none), which it closes when it {@code owns} it. */
+  public MailerImpl(Vertx vertx, MailerOptions options, DkimSigner signer, boolean owns) {
+    this(vertx, options, MxResolver.create(vertx, options.getDns()), signer, owns);
+  }
+
+  private MailerImpl(Vertx vertx, MailerOptions options, MxResolver resolver, DkimSigner signer, boolean owns) {
     this.vertx = vertx;
     this.options = new MailerOptions(options);
     this.resolver = resolver;
+    this.signer = signer;
+    this.ownsSigner = owns;
     this.client = SmtpClient.create(vertx, options.getClient());
     this.pool = SessionPool.create(vertx, options.getPool(), this::connect);
   }
@@ -127,7 +147,7 @@ public final class MailerImpl implements Mailer {
     Runnable start = () -> {
       Future<MailResult> f;
       try {
-        f = deliver(message);
+        f = signer == null ? deliver(message) : signThenDeliver(message, ctx);
       } catch (RuntimeException e) {
         f = Future.failedFuture(e);
       }
@@ -248,6 +268,73 @@ public final class MailerImpl implements Mailer {
           }
         }
       });
+    });
+    return done.future();
+  }
+
+  // ---- DKIM: each message signed once, before any transaction -------------------------------------------
+
+  private Future<MailResult> signThenDeliver(MailMessage m, ContextInternal ctx) {
+    return signed(m, ctx).transform(ar -> {
+      if (ar.succeeded()) {
+        return deliver(ar.result());
+      }
+      // Its content could not be read to sign it: as when it cannot be read to send it (ContentSender).
+      messages.incrementAndGet();
+      Reply reply = Reply.of(451, "4.3.0", "The message content could not be read: "
+          + Reply.lineText(String.valueOf(ar.cause().getMessage())));
+      AtomicReferenceArray<RecipientOutcome> out = new AtomicReferenceArray<>(m.recipients().size());
+      List<RecipientOutcome> list = new ArrayList<>();
+      for (int i = 0; i < m.recipients().size(); i++) {
+        settle(m, out, i, reply, null);
+        list.add(out.get(i));
+      }
+      return Future.succeededFuture(new MailResult(list));
+    });
+  }
+
+  /**
+   * {@code m} with its DKIM-Signature fields before its content (itself when no key signs it), completed on
+   * {@code ctx}. A buffer is signed on the signer's workers; a stream factory's content is read once here,
+   * hashed as it passes, and the signed message opens a fresh stream with the fields before it.
+   */
+  private Future<MailMessage> signed(MailMessage m, ContextInternal ctx) {
+    boolean binary = m.body() == EsmtpParam.BodyType.BINARY_MIME;
+    Promise<MailMessage> done = ctx.promise();
+    if (m.content() != null) {
+      Buffer content = m.content();
+      signer.sign(content, binary).map(h -> h.length() == 0 ? m
+          : new MailMessage(m.from(), m.recipients(), Buffer.buffer(h.length() + content.length()).appendBuffer(h)
+              .appendBuffer(content), null, m.ret(), m.envelopeId(), m.body())).onComplete(done);
+      return done.future();
+    }
+    ctx.runOnContext(v -> {
+      DkimMessage dkim = signer.message(binary);
+      ReadStream<Buffer> first;
+      try {
+        first = m.contentFactory().get();
+      } catch (RuntimeException e) {
+        done.tryFail(e);
+        return;
+      }
+      Promise<Buffer> header = ctx.promise();
+      first.exceptionHandler(header::tryFail);
+      first.endHandler(x -> {
+        if (!header.future().isComplete()) {
+          dkim.end().onComplete(header);
+        }
+      });
+      first.handler(chunk -> {
+        try {
+          dkim.update(chunk);
+        } catch (RuntimeException e) {
+          first.pause();
+          header.tryFail(e);
+        }
+      });
+      first.resume();
+      header.future().map(h -> h.length() == 0 ? m : new MailMessage(m.from(), m.recipients(), null,
+          () -> DkimSigner.prepend(h, m.contentFactory().get()), m.ret(), m.envelopeId(), m.body())).onComplete(done);
     });
     return done.future();
   }
@@ -545,6 +632,7 @@ public final class MailerImpl implements Mailer {
 
   @Override
   public Future<Void> close() {
-    return pool.close().transform(x -> client.close()).transform(x -> resolver.close());
+    return pool.close().transform(x -> client.close()).transform(x -> resolver.close())
+        .transform(x -> signer != null && ownsSigner ? signer.close() : Future.succeededFuture());
   }
 }
