@@ -95,8 +95,9 @@ fi
 [ -f "$bench/target/benchmarks.jar" ] || { echo "run-all: no benchmarks/target/benchmarks.jar (drop --no-build)" >&2; exit 1; }
 
 # The profiles. Full: the scripts' own defaults, except where noted (to fit 30 minutes on 2 cores): message
-# counts halved (MSG_SCALE=0.5), JVM clients warm up at least 3 s (not 5) and at most 30, the slow server
-# peers (aiosmtpd, Postfix with fsync) get an eighth of the messages. Smoke: one run of a few hundred messages
+# counts halved (MSG_SCALE=0.5; a quarter in the scaling sweeps), JVM clients warm up at least 3 s (not 5)
+# and at most 30, the slow server peers (aiosmtpd, Postfix with fsync) get an eighth of the messages, the
+# client cells are 1 and 10 sessions (50 behaves as 10 there), the relay sends 500 messages per run. Smoke: one run of a few hundred messages
 # per cell, a few cells per scenario.
 if [ "$smoke" = 1 ]; then
   common=(RUNS=1 MSG_SCALE=0.05 WARMUP_SECONDS=1 WARMUP_MAX_SECONDS=2)
@@ -115,7 +116,7 @@ else
   server=(SLOW_DIV=8 LATENCY=1)
   scale_sessions=(SLOW_DIV=8 MSG_SCALE=0.25)
   scale_size=(SLOW_DIV=8 MSG_SCALE=0.25)
-  client=()
+  client=(SESSIONS="1 10")
   latency=()
   mailer=()
   relay=(MESSAGES=500)
