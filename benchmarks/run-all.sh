@@ -96,8 +96,9 @@ fi
 
 # The profiles. Full: the scripts' own defaults, except where noted (to fit 30 minutes on 2 cores): message
 # counts halved (MSG_SCALE=0.5; a quarter in the scaling sweeps), JVM clients warm up at least 3 s (not 5)
-# and at most 30, the slow server peers (aiosmtpd, Postfix with fsync) get an eighth of the messages, the
-# client cells are 1 and 10 sessions (50 behaves as 10 there), the relay sends 500 messages per run. Smoke: one run of a few hundred messages
+# and at most 15, the slow server peers (aiosmtpd, Postfix with fsync) get an eighth of the messages, the
+# client cells are 1 and 10 sessions (50 behaves as 10 there), the mailer 0.3 of its messages, the relay 500
+# messages per run. Smoke: one run of a few hundred messages
 # per cell, a few cells per scenario.
 if [ "$smoke" = 1 ]; then
   common=(RUNS=1 MSG_SCALE=0.05 WARMUP_SECONDS=1 WARMUP_MAX_SECONDS=2)
@@ -111,14 +112,14 @@ if [ "$smoke" = 1 ]; then
   relay=(RUNS=1 MESSAGES=50 SIZES=10240 SESSIONS=10 FSYNCS=0 LAT_RATE=100 LAT_SECONDS=1 WARMUP_SCALE=0.05)
   idle=500; per_step=150
 else
-  common=(RUNS=3 MSG_SCALE=0.5 WARMUP_SECONDS=3 WARMUP_MAX_SECONDS=30)
+  common=(RUNS=3 MSG_SCALE=0.5 WARMUP_SECONDS=3 WARMUP_MAX_SECONDS=15)
   jmh=(-f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc)
   server=(SLOW_DIV=8 LATENCY=1)
   scale_sessions=(SLOW_DIV=8 MSG_SCALE=0.25)
   scale_size=(SLOW_DIV=8 MSG_SCALE=0.25)
   client=(SESSIONS="1 10")
   latency=()
-  mailer=()
+  mailer=(MSG_SCALE=0.3)
   relay=(MESSAGES=500)
   idle=10000; per_step=600
 fi
@@ -149,7 +150,7 @@ want idle && step idle "$per_step" -- bash idle-connections.sh "$idle"
   echo "load average (1/5/15 min): $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
   echo "spool filesystem (relay, fsync): $(stat -f -c %T "${TMPDIR:-/tmp}")"
   echo "jdk: $(java -version 2>&1 | head -1)"
-  echo "maven: $(mvn -B -version 2>/dev/null | head -1)"
+  echo "maven: $(mvn -B -version 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
   echo "peregrine: $(cd "$root" && git describe --always --dirty 2>/dev/null || echo unknown)"
   echo "postfix (smtp-source, smtp-sink, smtpd): $(postconf -d -h mail_version 2>/dev/null)"
   echo "aiosmtpd: $(dpkg-query -W -f='${Version}' python3-aiosmtpd 2>/dev/null) (python $(/usr/bin/python3 -c 'import sys; print(sys.version.split()[0])'))"
