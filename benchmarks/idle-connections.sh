@@ -5,6 +5,7 @@
 # greeting; only the server JVM's heap is measured. Loopback only; everything is stopped on exit.
 #
 # Prerequisites: as for server-bench.sh. Usage: benchmarks/idle-connections.sh [count]
+# CSV=FILE appends one row (lib.sh; scenario "idle", note = heap bytes before/with and bytes per session).
 set -euo pipefail
 COUNT=${1:-10000}
 ulimit -n "$(ulimit -Hn)"  # each process holds one descriptor per session
@@ -54,3 +55,5 @@ echo "sessions greeted: $greeted of $COUNT"
 awk -v b="$base" -v w="$with" -v n="$greeted" 'BEGIN {
   printf "server heap after GC: %.1f MiB before, %.1f MiB with the sessions open (-Xmx256m)\n", b/1048576, w/1048576;
   printf "per session: %.0f bytes\n", (w-b)/n }'
+csv_row idle peregrine "" "$greeted" idle none loopback 1 "" "" "" "" \
+  "$(awk -v b="$base" -v w="$with" -v n="$greeted" 'BEGIN {printf "heap_before_mib=%.1f heap_with_mib=%.1f bytes_per_session=%.0f", b/1048576, w/1048576, (w-b)/n}')"

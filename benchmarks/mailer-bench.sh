@@ -7,6 +7,9 @@
 # 1 KiB and 100 KiB; median of RUNS (3); msgs/s, CPU seconds per 1,000 messages, and Peregrine's sessions
 # opened per 1,000 messages.
 #
+# SIZES ("1024 102400") filters; MSG_SCALE scales the message counts; CSV=FILE appends a row per run (lib.sh;
+# scenario "mailer", sessions = CAP per exchanger, note = Peregrine's sessions opened per 1,000 messages).
+#
 # Prerequisites: as for client-bench.sh, plus dnsmasq.    Usage: benchmarks/mailer-bench.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -43,15 +46,17 @@ mailer_run() {
     | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} /^sessions-per-1000/ {s = $2} END {print r, c, (s == "" ? "-" : s)}'
 }
 
-for size in 1024 102400; do
+for size in ${SIZES:-1024 102400}; do
   # About 3-10 s per measured pass at 10 ms.
   if [ "$size" = 1024 ]; then msgs_vertx=3000; msgs_pg=30000; else msgs_vertx=1000; msgs_pg=6000; fi
+  msgs_vertx=$(scaled "$msgs_vertx" 100); msgs_pg=$(scaled "$msgs_pg" 250)
   for who in vertx-mail peregrine; do
     : > "$work/$who.rate"; : > "$work/$who.cpu"; : > "$work/$who.sessions"
-    for _ in $(seq 1 "$RUNS"); do
+    for r in $(seq 1 "$RUNS"); do
       msgs=$msgs_vertx; [ "$who" = peregrine ] && msgs=$msgs_pg
       read -r rate cpu sessions <<< "$(mailer_run "$who" "$dns_port" "$mx_port" "$msgs" "$size" "$CAP")"
       echo "$rate" >> "$work/$who.rate"; echo "$cpu" >> "$work/$who.cpu"; echo "$sessions" >> "$work/$who.sessions"
+      csv_row mailer "$who" "$size" "$CAP" reuse none "rtt$(( 2 * DELAY_MS ))ms" "$r" "$rate" "$cpu" "" "" "msgs=$msgs domains=50 exchangers=5 sessions_per_1000=$sessions"
     done
   done
   v=$(median < "$work/vertx-mail.rate"); p=$(median < "$work/peregrine.rate")

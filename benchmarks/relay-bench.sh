@@ -33,6 +33,8 @@
 # Knobs: RUNS (3), SIZES="10240 102400", SESSIONS="1 50", MESSAGES (all sizes), MODE=reuse|new, FSYNCS=1|0,
 # RUN_TIMEOUT (300 s per run), PG_JAVA_OPTS (Peregrine's JVM), VERBOSE=1 (every run's numbers on stderr).
 # e.g. RUNS=1 MESSAGES=200 SIZES=10240 SESSIONS=1 benchmarks/relay-bench.sh
+# CSV=FILE appends a row per run (lib.sh; scenario "relay", msgs/s accepted, note: delivered msg/s) and per
+# latency line (scenario "relay-latency"); WARMUP_SCALE (1) scales the warm-up's message counts.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$(dirname "$0")/lib.sh"
@@ -191,7 +193,8 @@ run() (
 
 # Warm-up, bounded: the JIT for Peregrine, process pools and caches for Postfix.
 for who in peregrine postfix; do
-  run "$who" 10 2000 10240 > /dev/null; run "$who" 10 300 102400 > /dev/null
+  run "$who" 10 "$(MSG_SCALE=${WARMUP_SCALE:-1} scaled 2000 20)" 10240 > /dev/null
+  run "$who" 10 "$(MSG_SCALE=${WARMUP_SCALE:-1} scaled 300 20)" 102400 > /dev/null
 done
 echo "# warm-up done; Peregrine JIT $(( $(jit_ns "$pg_pid") / 1000000 )) ms so far" >&2
 
@@ -200,9 +203,10 @@ for size in ${SIZES:-10240 102400}; do
   for sessions in ${SESSIONS:-1 50}; do
     msgs=${MESSAGES:-$(( size <= 10240 ? 2000 : 1000 ))}
     for who in peregrine postfix; do : > "$work/$who.acc"; : > "$work/$who.del"; : > "$work/$who.cpu"; done
-    for _ in $(seq 1 "$RUNS"); do
+    for r in $(seq 1 "$RUNS"); do
       for who in peregrine postfix; do
         out=$(run "$who" "$sessions" "$msgs" "$size"); read -r acc del cpu _ <<< "$out"
+        csv_row relay "$who" "$size" "$sessions" "${MODE:-reuse}" fsync loopback "$r" "$acc" "$cpu" "" "" "msgs=$msgs delivered_msgs_per_s=$del"
         echo "$acc" >> "$work/$who.acc"; echo "$del" >> "$work/$who.del"; echo "$cpu" >> "$work/$who.cpu"
         [ -n "${VERBOSE:-}" ] && echo "#   $size $sessions $who: accepted $acc delivered $del cpu/1k $cpu" >&2
       done
@@ -241,5 +245,7 @@ if [ "${LATENCY:-1}" = 1 ]; then
     line=$(timeout "$RUN_TIMEOUT" java -cp "$JAR" dev.peregrine.bench.AcceptLatency 127.0.0.1 "$port" 50 \
       "${LAT_RATE:-1000}" "${LAT_SECONDS:-10}" 10240 3 | tail -1)
     echo "$line" | awk -v w="$who" '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, $4, $6, $8, $10, $12, $14, $16}'
+    read -r _ _ _ ach _ p50 _ _ _ p99 _ _ _ _ _ fails <<< "$line"
+    csv_row relay-latency "$who" 10240 50 reuse fsync loopback 1 "$ach" "" "$p50" "$p99" "offered=${LAT_RATE:-1000}/s failures=$fails"
   done
 fi

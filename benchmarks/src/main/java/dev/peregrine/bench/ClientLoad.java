@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * after warm-up passes of the same load until the JIT has settled, and prints the measured pass as
  * {@link Passes} does ({@code msgs/s}, {@code cpu-s-per-1000}, ...).
  *
- * <p>Usage: {@code ClientLoad peregrine|vertx-mail HOST PORT SESSIONS MESSAGES SIZE}
+ * <p>Usage: {@code ClientLoad peregrine|vertx-mail|simple-java-mail HOST PORT SESSIONS MESSAGES SIZE}
  */
 public final class ClientLoad {
 
@@ -43,9 +43,17 @@ public final class ClientLoad {
     Vertx vertx = Vertx.vertx();
     byte[] body = MessageContent.generate(size);
     try {
-      Load load = which.equals("peregrine") ? new PeregrineLoad(vertx, host, port, sessions, body)
-          : new VertxMailLoad(vertx, host, port, sessions, body);
-      Passes.run(load::run, Math.max(sessions, messages / 4), messages, 300);
+      Load load = switch (which) {
+        case "peregrine" -> new PeregrineLoad(vertx, host, port, sessions, body);
+        case "vertx-mail" -> new VertxMailLoad(vertx, host, port, sessions, body);
+        case "simple-java-mail" -> new SimpleJavaMailLoad(host, port, sessions, body);
+        default -> throw new IllegalArgumentException("unknown client: " + which);
+      };
+      try {
+        Passes.run(load::run, Math.max(sessions, messages / 4), messages, 300);
+      } finally {
+        load.close();
+      }
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
     }
@@ -53,6 +61,9 @@ public final class ClientLoad {
 
   interface Load {
     Future<Void> run(int messages);
+
+    default void close() {
+    }
   }
 
   /** Peregrine: one session per slot, a few transactions in flight on each (pipelining). */
@@ -124,6 +135,54 @@ public final class ClientLoad {
       }
       MailMessage m = new MailMessage().setFrom("a@example.org").setTo("b@example.com").setText(text);
       return client.sendMail(m).compose(r -> lane(left));
+    }
+  }
+
+  /**
+   * Simple Java Mail 8 (Jakarta Mail underneath) with its batch module: a pool of SESSIONS SMTP connections
+   * (core = max = SESSIONS) and SESSIONS sender threads, SESSIONS asynchronous sends outstanding. Jakarta Mail
+   * sends in lockstep (no pipelining) and builds a MIME message per send.
+   */
+  static final class SimpleJavaMailLoad implements Load {
+    private final org.simplejavamail.api.mailer.Mailer mailer;
+    private final int sessions;
+    private final String text;
+
+    SimpleJavaMailLoad(String host, int port, int sessions, byte[] body) {
+      this.sessions = sessions;
+      this.mailer = org.simplejavamail.mailer.MailerBuilder.withSMTPServer(host, port)
+          .withTransportStrategy(org.simplejavamail.api.mailer.config.TransportStrategy.SMTP)
+          .withConnectionPoolCoreSize(sessions).withConnectionPoolMaxSize(sessions).withThreadPoolSize(sessions)
+          .withSessionTimeout(30_000).buildMailer();
+      this.text = new String(body, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public Future<Void> run(int messages) {
+      AtomicInteger left = new AtomicInteger(messages);
+      List<Future<Void>> lanes = new ArrayList<>();
+      for (int k = 0; k < sessions; k++) {
+        lanes.add(lane(left));
+      }
+      return Future.all(lanes).mapEmpty();
+    }
+
+    private Future<Void> lane(AtomicInteger left) {
+      if (left.getAndDecrement() <= 0) {
+        return Future.succeededFuture();
+      }
+      var email = org.simplejavamail.email.EmailBuilder.startingBlank().from("a@example.org").to("b@example.com")
+          .withSubject("bench").withPlainText(text).buildEmail();
+      return Future.fromCompletionStage(mailer.sendMail(email, true)).compose(v -> lane(left));
+    }
+
+    @Override
+    public void close() {
+      try {
+        mailer.shutdownConnectionPool().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // best effort: the JVM exits next
+      }
     }
   }
 }
