@@ -2,6 +2,7 @@ package dev.peregrine.cli;
 
 import dev.peregrine.config.Listener;
 import dev.peregrine.config.PeregrineConfig;
+import dev.peregrine.dkim.DkimSigner;
 import dev.peregrine.mailer.Mailer;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.relay.Maildir;
@@ -247,8 +248,15 @@ public final class Main {
       Future<PasswordFile> passwords = passwordFile.isBlank() ? Future.succeededFuture()
           : PasswordFile.load(vertx, Path.of(passwordFile));
       Maildir maildir = new Maildir(vertx, Path.of(maildirConfig.getString("dir", "spool/maildir")));
-      return passwords.compose(p -> maildir.prepare().compose(v -> Spool.open(vertx, spoolOptions)).compose(spool -> {
-        Mailer mailer = Mailer.create(vertx, mailerOptions);
+      // Signed once at acceptance (RelayHandler); the relay's Mailer must not sign each attempt again.
+      Future<DkimSigner> signing = mailerOptions.getDkim().isEnabled()
+          ? DkimSigner.load(vertx, mailerOptions.getDkim()) : Future.succeededFuture();
+      return passwords.compose(p -> signing.compose(signer -> maildir.prepare()
+          .compose(v -> Spool.open(vertx, spoolOptions))
+          .recover(t -> (signer == null ? Future.<Void>succeededFuture() : signer.close())
+              .transform(ignored -> Future.<Spool>failedFuture(t)))
+          .compose(spool -> {
+        Mailer mailer = Mailer.create(vertx, mailerOptions, null);
         QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname,
             Path.of(spoolOptions.getDir()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -260,7 +268,7 @@ public final class Main {
         queue.metrics(metrics);
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
         AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get);
-        Relay r = new Relay(spool, queue, mailer, admin, ready);
+        Relay r = new Relay(spool, queue, mailer, signer, admin, ready);
         ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
         Recovery found = spool.recovery();
         if (found.discardedPartial() > 0 || !found.movedAside().isEmpty() || found.truncatedBytes() > 0) {
@@ -269,7 +277,7 @@ public final class Main {
               + ", torn tail cut: " + found.truncatedBytes() + " octets");
         }
         RelayHandler handler = new RelayHandler(spool, queue, policy, hostname,
-            relay.getBoolean("received-show-auth-user", false), p, metrics);
+            relay.getBoolean("received-show-auth-user", false), p, metrics, signer);
         Future<Integer> adminPort = http.getBoolean("enabled", true)
             ? admin.listen(http.getString("host", "127.0.0.1"), http.getInteger("port", 8025))
                 .recover(t -> Future.failedFuture(new IllegalStateException("http: cannot listen on "
@@ -287,12 +295,12 @@ public final class Main {
               return new Running(bound, r, adminPort.result());
             }))
             .recover(t -> r.stop().transform(ignored -> Future.failedFuture(t)));
-      }));
+      })));
     });
   }
 
   /** The relay behind the listeners: stopped after them, in this order, by {@link #stop()}. */
-  public record Relay(Spool spool, QueueManager queue, Mailer mailer, AdminServer admin,
+  public record Relay(Spool spool, QueueManager queue, Mailer mailer, DkimSigner signer, AdminServer admin,
                       java.util.concurrent.atomic.AtomicBoolean ready) {
 
     /**
@@ -301,7 +309,8 @@ public final class Main {
      */
     public Future<Void> stop() {
       ready.set(false);
-      return queue.stop().eventually(mailer::close).eventually(spool::close).eventually(admin::close);
+      return queue.stop().eventually(mailer::close).eventually(spool::close)
+          .eventually(() -> signer == null ? Future.succeededFuture() : signer.close()).eventually(admin::close);
     }
   }
 

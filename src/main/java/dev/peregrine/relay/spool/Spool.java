@@ -10,6 +10,7 @@ import io.vertx.core.streams.ReadStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The relay's durable queue of accepted messages: envelope, content and per-recipient progress, on stable
@@ -98,7 +99,21 @@ public interface Spool {
    *
    * @param head called once, on the caller's context, with the new entry's queue id; {@code null}: no head
    */
-  Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content);
+  default Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content) {
+    return receive(envelope, head, content, null);
+  }
+
+  /**
+   * As {@link #receive(SpoolEnvelope, Function, ReadStream)}, with header fields known only once the content
+   * has passed (a DKIM signature, whose body hash needs all of it): {@code late} is called once, on the
+   * caller's context, after the content's end; what its future gives is stored with the commit record and
+   * read back by {@link #open} before the head and the content, and counts in the entry's size. A failed
+   * {@code late} fails the receive, keeping nothing.
+   *
+   * @param late the header fields to put first (CRLF-terminated; an empty buffer: none); {@code null}: none
+   */
+  Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content,
+                             Supplier<Future<Buffer>> late);
 
   /** Marks recipient {@code recipient} (its index in the envelope) delivered with the next hop's reply; durable when complete. */
   Future<SpoolEntry> markDelivered(String queueId, int recipient, Reply reply);

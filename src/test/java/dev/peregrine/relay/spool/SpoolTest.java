@@ -112,6 +112,43 @@ class SpoolTest extends SpoolFixture {
   }
 
   @Test
+  void headerFieldsKnownAtTheEndAreReadBackFirstAndSurviveARestart(@TempDir Path dir) throws Exception {
+    Spool spool = open(options(dir));
+    Context ctx = vertx.getOrCreateContext();
+    byte[] content = random(100_000, 3);
+    byte[] head = "Received: by us\r\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] late = "DKIM-Signature: v=1; \u00e9\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    SpoolEntry e = on(ctx, () -> spool.receive(envelope("a@x.test"), id -> io.vertx.core.buffer.Buffer.buffer(head),
+        new BytesStream(ctx, content, 4096), () -> {
+          asked.incrementAndGet();
+          return io.vertx.core.Future.succeededFuture(io.vertx.core.buffer.Buffer.buffer(late));
+        }));
+    assertThat(asked).hasValue(1);
+    byte[] expected = new byte[late.length + head.length + content.length];
+    System.arraycopy(late, 0, expected, 0, late.length);
+    System.arraycopy(head, 0, expected, late.length, head.length);
+    System.arraycopy(content, 0, expected, late.length + head.length, content.length);
+    assertThat(e.size()).isEqualTo(expected.length);
+    assertThat(read(spool, e.id())).isEqualTo(expected);
+    // None (an empty buffer) is no prefix; a failed one fails the receive and keeps nothing.
+    SpoolEntry plain = on(ctx, () -> spool.receive(envelope("a@x.test"), null, new BytesStream(ctx, content, 4096),
+        () -> io.vertx.core.Future.succeededFuture(io.vertx.core.buffer.Buffer.buffer())));
+    assertThat(read(spool, plain.id())).isEqualTo(content);
+    assertThatThrownBy(() -> on(ctx, () -> spool.receive(envelope("a@x.test"), null, new BytesStream(ctx, content, 4096),
+        () -> io.vertx.core.Future.failedFuture(new IllegalStateException("no key")))))
+        .isInstanceOf(IllegalStateException.class).hasMessage("no key");
+    assertThat(spool.list()).extracting(SpoolEntry::id).containsExactly(e.id(), plain.id());
+    spool.close().await(WAIT, TimeUnit.SECONDS);
+
+    Spool again = open(options(dir));
+    assertThat(again.recovery().entries()).containsExactly(e, plain);
+    assertThat(read(again, e.id())).isEqualTo(expected);
+    assertThat(read(again, plain.id())).isEqualTo(content);
+    again.close().await(WAIT, TimeUnit.SECONDS);
+  }
+
+  @Test
   void aSpoolIsOpenedOnceAndRefusesWorkWhenClosed(@TempDir Path dir) throws Exception {
     Spool spool = open(options(dir));
     assertThatThrownBy(() -> open(options(dir))).isInstanceOf(SpoolException.class).hasMessageContaining("in use");

@@ -14,7 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The content of one entry, read back from its chunks' places in the log: one positional read of up to
+ * The content of one entry, read back from its chunks' places in the log (after the header fields stored with
+ * its commit, if any): one positional read of up to
  * 64 KiB at a time on a Vert.x worker, emitted on the context, only while there is demand. Single reader;
  * state touched on the context, except the extent position, advanced by the one read in flight.
  */
@@ -26,6 +27,7 @@ final class ContentReader implements ReadStream<Buffer> {
   private final Path logDir;
   private final long[] extents;
   private final String queueId;
+  private byte[] prefix;
   private int extent;
   private long offset;
   private long demand = Long.MAX_VALUE;
@@ -35,8 +37,9 @@ final class ContentReader implements ReadStream<Buffer> {
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
 
-  ContentReader(ContextInternal ctx, Path logDir, long[] extents, String queueId) {
+  ContentReader(ContextInternal ctx, Path logDir, byte[] prefix, long[] extents, String queueId) {
     this.ctx = ctx;
+    this.prefix = prefix.length == 0 ? null : prefix;
     this.logDir = logDir;
     this.extents = extents;
     this.queueId = queueId;
@@ -81,6 +84,17 @@ final class ContentReader implements ReadStream<Buffer> {
 
   private void next() {
     if (reading || over || handler == null || demand == 0) {
+      return;
+    }
+    if (prefix != null) {
+      // The header fields stored with the commit come first, from memory.
+      Buffer first = Buffer.buffer(prefix);
+      prefix = null;
+      if (demand != Long.MAX_VALUE) {
+        demand--;
+      }
+      handler.handle(first);
+      next();
       return;
     }
     if (extent * 3 >= extents.length) {

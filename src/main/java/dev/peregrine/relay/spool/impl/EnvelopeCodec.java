@@ -31,13 +31,14 @@ final class EnvelopeCodec {
   private EnvelopeCodec() {
   }
 
-  static byte[] commit(SpoolEnvelope e, long size, int chunks) {
+  static byte[] commit(SpoolEnvelope e, long size, int chunks, byte[] prefix) {
     JsonArray rcpts = new JsonArray();
     e.recipients().forEach(r -> rcpts.add(line(r)));
     JsonObject client = new JsonObject().put("helo", e.client().helo()).put("address", e.client().address())
         .put("protocol", e.client().protocol()).put("user", e.client().user());
     return new JsonObject().put("mail", line(e.mail())).put("rcpt", rcpts).put("received", e.receivedAt().toString())
-        .put("client", client).put("size", size).put("chunks", chunks).encode().getBytes(StandardCharsets.UTF_8);
+        .put("client", client).put("size", size).put("chunks", chunks).put("prefix", prefix == null || prefix.length == 0 ? null
+        : new String(prefix, StandardCharsets.ISO_8859_1)).encode().getBytes(StandardCharsets.UTF_8);
   }
 
   /** The envelope of a COMMIT payload; throws IllegalArgumentException when it does not parse. */
@@ -52,10 +53,12 @@ final class EnvelopeCodec {
     SpoolEnvelope.ClientInfo client = new SpoolEnvelope.ClientInfo(c.getString("helo"), c.getString("address"),
         c.getString("protocol"), c.getString("user"));
     return new Commit(new SpoolEnvelope(mail, rcpts, Instant.parse(j.getString("received")), client),
-        j.getLong("size"), j.getInteger("chunks"));
+        j.getLong("size"), j.getInteger("chunks"),
+        j.getString("prefix") == null ? null : j.getString("prefix").getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  record Commit(SpoolEnvelope envelope, long size, int chunks) {
+  /** A COMMIT record: {@code size} and {@code chunks} count the content; {@code prefix} (or null) is stored apart. */
+  record Commit(SpoolEnvelope envelope, long size, int chunks, byte[] prefix) {
   }
 
   static byte[] marks(List<Spool.Mark> marks) {

@@ -7,9 +7,15 @@ import java.util.Locale;
 /**
  * A committed entry as the writer thread last made it durable: the public snapshot, where its content lies
  * ({@code extents}: segment, offset, length triples, in order) and the first segment holding any of its
- * records. Immutable, published to other threads through a concurrent map.
+ * records, and the header fields stored with the commit ({@code prefix}: read back before the content). Immutable, published to other threads through a concurrent map.
  */
-record Live(SpoolEntry entry, long[] extents, long firstSegment) {
+record Live(SpoolEntry entry, long[] extents, long firstSegment, byte[] prefix) {
+
+  private static final byte[] NONE = new byte[0];
+
+  Live {
+    prefix = prefix == null ? NONE : prefix;
+  }
 
   static String queueId(long id) {
     return Long.toString(id, 36).toUpperCase(Locale.ROOT);

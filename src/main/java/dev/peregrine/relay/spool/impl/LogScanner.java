@@ -107,8 +107,10 @@ final class LogScanner {
         for (int i = 0; i < s.extents.size(); i++) {
           System.arraycopy(s.extents.get(i), 0, ext, i * 3, 3);
         }
-        SpoolEntry entry = new SpoolEntry(Live.queueId(id), s.commit.envelope(), s.commit.size(), s.states);
-        live.put(id, new Live(entry, ext, s.firstSegment));
+        byte[] prefix = s.commit.prefix();
+        SpoolEntry entry = new SpoolEntry(Live.queueId(id), s.commit.envelope(),
+            s.commit.size() + (prefix == null ? 0 : prefix.length), s.states);
+        live.put(id, new Live(entry, ext, s.firstSegment, prefix));
       }
     }
     if (discarded > 0) {

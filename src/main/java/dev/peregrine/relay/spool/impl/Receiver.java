@@ -1,6 +1,7 @@
 package dev.peregrine.relay.spool.impl;
 
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import dev.peregrine.relay.spool.SpoolEntry;
 import dev.peregrine.relay.spool.SpoolEnvelope;
@@ -26,6 +27,7 @@ final class Receiver {
   private final long id;
   private final SpoolEnvelope envelope;
   private final ReadStream<Buffer> content;
+  private final Supplier<Future<Buffer>> late;
   private final Promise<SpoolEntry> result;
   private byte[] chunk;
   private int fill;
@@ -35,7 +37,9 @@ final class Receiver {
   private boolean ended;
   private boolean done;
 
-  Receiver(SpoolImpl spool, ContextInternal ctx, long id, SpoolEnvelope envelope, ReadStream<Buffer> content) {
+  Receiver(SpoolImpl spool, ContextInternal ctx, long id, SpoolEnvelope envelope, ReadStream<Buffer> content,
+           Supplier<Future<Buffer>> late) {
+    this.late = late;
     this.spool = spool;
     this.ctx = ctx;
     this.id = id;
@@ -123,8 +127,30 @@ final class Receiver {
     }
     // Before the commit is queued, so that a batch holding it does not wait for it.
     spool.log.receivesUnderWay.decrementAndGet();
+    if (late == null) {
+      commit(null);
+      return;
+    }
+    Future<Buffer> fields;
+    try {
+      fields = late.get();
+    } catch (RuntimeException e) {
+      fields = Future.failedFuture(e);
+    }
+    fields.onComplete(ar -> {
+      if (ar.succeeded()) {
+        commit(ar.result() == null || ar.result().length() == 0 ? null : ar.result().getBytes());
+      } else {
+        done = true;
+        spool.enqueue(new Requests.Abort(id));
+        result.tryFail(ar.cause());
+      }
+    });
+  }
+
+  private void commit(byte[] prefix) {
     Promise<SpoolEntry> committed = ctx.promise();
-    spool.enqueue(new Requests.Commit(id, envelope, size, chunks, committed));
+    spool.enqueue(new Requests.Commit(id, envelope, size, chunks, prefix, committed));
     committed.future().onComplete(ar -> {
       done = true;
       result.handle(ar);

@@ -36,7 +36,7 @@ final class Requests {
   }
 
   /** The end of a receive: its envelope, and what the chunks must add up to. */
-  record Commit(long id, SpoolEnvelope envelope, long size, int chunks, Promise<SpoolEntry> done) implements Request {
+  record Commit(long id, SpoolEnvelope envelope, long size, int chunks, byte[] prefix, Promise<SpoolEntry> done) implements Request {
     public boolean sync() {
       return true;
     }

@@ -319,7 +319,7 @@ final class SegmentLog implements Runnable {
           p.firstSegment = activeSeq;
           firstRefs.merge(activeSeq, 1, Integer::sum);
         }
-        byte[] payload = EnvelopeCodec.commit(c.envelope(), c.size(), c.chunks());
+        byte[] payload = EnvelopeCodec.commit(c.envelope(), c.size(), c.chunks(), c.prefix());
         out.add(Records.header(Records.COMMIT, c.id(), payload, payload.length));
         out.add(ByteBuffer.wrap(payload));
         pos += Records.HEADER + payload.length;
@@ -328,7 +328,9 @@ final class SegmentLog implements Runnable {
           System.arraycopy(p.extents.get(i), 0, ext, i * 3, 3);
         }
         List<RecipientState> states = c.envelope().recipients().stream().map(RecipientState::pending).toList();
-        Live l = new Live(new SpoolEntry(Live.queueId(c.id()), c.envelope(), c.size(), states), ext, p.firstSegment);
+        long prefixed = c.size() + (c.prefix() == null ? 0 : c.prefix().length);
+        Live l = new Live(new SpoolEntry(Live.queueId(c.id()), c.envelope(), prefixed, states), ext, p.firstSegment,
+            c.prefix());
         staged.put(c.id(), l);
         commitRefs.add(p.firstSegment);
         syncs++;
@@ -436,7 +438,8 @@ final class SegmentLog implements Runnable {
       }
     }
     SpoolEntry e = before.entry();
-    return new Live(new SpoolEntry(e.id(), e.envelope(), e.size(), states), before.extents(), before.firstSegment());
+    return new Live(new SpoolEntry(e.id(), e.envelope(), e.size(), states), before.extents(), before.firstSegment(),
+        before.prefix());
   }
 
   /**

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The {@link Spool} front: checks arguments, makes each promise on the caller's context and hands the work
@@ -61,14 +62,15 @@ public final class SpoolImpl implements Spool {
   }
 
   @Override
-  public Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content) {
+  public Future<SpoolEntry> receive(SpoolEnvelope envelope, Function<String, Buffer> head, ReadStream<Buffer> content,
+                                    Supplier<Future<Buffer>> late) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
     ContextInternal ctx = vertx.getOrCreateContext();
     if (closed) {
       return ctx.failedFuture(new SpoolException("the spool is closed"));
     }
-    return new Receiver(this, ctx, log.nextId.incrementAndGet(), envelope, content).start(head);
+    return new Receiver(this, ctx, log.nextId.incrementAndGet(), envelope, content, late).start(head);
   }
 
   @Override
@@ -118,7 +120,7 @@ public final class SpoolImpl implements Spool {
     if (l == null || closed) {
       throw new SpoolException(closed ? "the spool is closed" : "no entry " + queueId + " in the spool");
     }
-    return new ContentReader(ctx, logDir, l.extents(), queueId);
+    return new ContentReader(ctx, logDir, l.prefix(), l.extents(), queueId);
   }
 
   @Override
