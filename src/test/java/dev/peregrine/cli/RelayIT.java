@@ -76,10 +76,14 @@ class RelayIT extends VertxFixture {
     dns.close();
   }
 
-  @Test
-  void relaysRetriesBouncesAndReportsDelays() throws Exception {
+  private Path aioMaildir;
+  private Greylisting grey;
+  private RecordingHandler senderSide;
+
+  /** The exchangers, their DNS records and {@code serve} (client networks 127.0.0.0/8, short back-offs and ages). */
+  private Main.Running relay() throws Exception {
     int port = Peer.freePort();
-    Path aioMaildir = dir.resolve("aiosmtpd");
+    aioMaildir = dir.resolve("aiosmtpd");
     daemons.add(Peer.daemon(List.of("/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", GOOD + ":" + port,
         "-c", "aiosmtpd.handlers.Mailbox", aioMaildir.toString()), GOOD, port, 20));
     List<String> sink = new ArrayList<>(List.of("/usr/sbin/smtp-sink"));
@@ -88,10 +92,10 @@ class RelayIT extends VertxFixture {
     }
     sink.addAll(List.of("-f", "rcpt", REJECT + ":" + port, "50"));
     daemons.add(Peer.daemon(sink, REJECT, port, 10));
-    Greylisting grey = new Greylisting();
+    grey = new Greylisting();
     SmtpServer.create(vertx, new SmtpServerOptions().setHost(GREY).setPort(port).setHostname("mx.flaky.test"), grey)
         .listen().await(10, TimeUnit.SECONDS);
-    RecordingHandler senderSide = new RecordingHandler();
+    senderSide = new RecordingHandler();
     SmtpServer.create(vertx, new SmtpServerOptions().setHost(SENDER).setPort(port).setHostname("mx.sender.test"),
         senderSide).listen().await(10, TimeUnit.SECONDS);
     String[][] hosts = {{"good", GOOD}, {"flaky", GREY}, {"reject", REJECT}, {"dead", DEAD}, {"sender", SENDER}};
@@ -108,8 +112,12 @@ class RelayIT extends VertxFixture {
         + "mailer:\n  client:\n    helo-name: relay.test\n    tls-policy: disabled\n"
         + "  dns:\n    servers: [\"" + dns.server() + "\"]\n    port: " + port + "\n"
         + "  pool:\n    host-down-backoff: 1s\n");
-    Main.Running running = Main.serve(vertx, config.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
+    return Main.serve(vertx, config.toString(), new JsonObject()).await(30, TimeUnit.SECONDS);
+  }
 
+  @Test
+  void relaysRetriesBouncesAndReportsDelays() throws Exception {
+    Main.Running running = relay();
     // 1. Plain relaying, with swaks.
     Peer.Result swaks = Peer.run(List.of("swaks", "--server", "127.0.0.1:" + running.port(), "--from", "a@sender.test",
         "--to", "ok@good.test", "--h-Subject", "relayed", "--body", "through the relay"), 60);
@@ -167,6 +175,54 @@ class RelayIT extends VertxFixture {
     assertThat(running.relay().queue().size()).isZero();
     assertThat(running.relay().spool().list()).isEmpty();
     assertThat(senderSide.messages).isEmpty();
+  }
+
+  @Test
+  void notifySuccessGetsDeliveredAndRelayedReportsButNotWhereTheNextHopTakesDsn() throws Exception {
+    Main.Running running = relay();
+    // Local delivery (delivered), aiosmtpd without DSN (relayed), our server offering DSN (passed on after a
+    // greylisting retry: the report is the next hop's to send, not ours), and one without NOTIFY (nothing).
+    String script = String.join("\n",
+        "import smtplib, sys",
+        "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))",
+        "s.ehlo('client.test')",
+        "msg = b'From: a@sender.test\\r\\nTo: many\\r\\nSubject: success test\\r\\nMessage-ID: <ok-1@sender.test>\\r\\n\\r\\nbody\\r\\n'",
+        "s.mail('a@sender.test', ['RET=FULL', 'ENVID=envid-7'])",
+        "for r, o in [('u@relay.test', ['NOTIFY=SUCCESS']), ('ok@good.test', ['NOTIFY=SUCCESS,FAILURE', 'ORCPT=rfc822;alias@good.test']),",
+        "             ('g@flaky.test', ['NOTIFY=SUCCESS']), ('quiet@good.test', [])]:",
+        "    print(r, s.rcpt(r, o)[0])",
+        "print('data', s.data(msg)[0])",
+        "s.quit()");
+    Peer.Result py = Peer.run(List.of("/usr/bin/python3", "-c", script, Integer.toString(running.port())), 60);
+    assertThat(py.exit()).as(py.output()).isZero();
+    assertThat(py.output()).contains("data 250");
+    RecordingHandler.Message passedOn = grey.messages.poll(30, TimeUnit.SECONDS);
+    assertThat(passedOn).as("delivered to the DSN-capable exchanger after a retry").isNotNull();
+    assertThat(passedOn.recipients()).containsExactly("<g@flaky.test>");
+
+    List<String> reports = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      RecordingHandler.Message m = senderSide.messages.poll(30, TimeUnit.SECONDS);
+      assertThat(m).as("report %d of 2; so far: %s", i + 1, reports).isNotNull();
+      assertThat(m.sender()).isEqualTo("<>");
+      assertThat(m.recipients()).containsExactly("<a@sender.test>");
+      reports.add(parse(m.content().toString(StandardCharsets.ISO_8859_1)));
+    }
+    String all = String.join("\n", reports);
+    assertThat(all).contains("rcpt rfc822; u@relay.test | delivered | 2.0.0 | smtp; 250 2.0.0 delivered to maildir")
+        .containsPattern("rcpt rfc822; ok@good\\.test \\| relayed \\| 2\\.\\d\\.\\d \\| smtp; 250 ")
+        .doesNotContain("g@flaky.test").doesNotContain("quiet@good.test");
+    assertThat(reports).allSatisfy(r -> assertThat(r).contains("subject Successful Mail Delivery Report")
+        .contains("envid envid-7").contains("original-subject success test")
+        // RFC 3461 §4.3: RET=FULL is for failures; a success report returns the header only.
+        .contains("parts text/plain message/delivery-status text/rfc822-headers"));
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (running.relay().queue().size() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(running.relay().queue().size()).isZero();
+    assertThat(senderSide.messages).as("no third report").isEmpty();
   }
 
   /** What Python's email package makes of a delivery report, one fact per line. */

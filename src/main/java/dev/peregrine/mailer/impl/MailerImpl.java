@@ -568,6 +568,8 @@ public final class MailerImpl implements Mailer {
       }
       return Future.succeededFuture();
     }
+    // Read before the release: the session may be leased to another transaction at once.
+    boolean dsn = lease.session().capabilities().dsn();
     lease.release();
     List<Integer> again = new ArrayList<>();
     boolean accepted = false;
@@ -579,7 +581,7 @@ public final class MailerImpl implements Mailer {
         continue;
       }
       accepted |= rcpt.isPositive();
-      settle(m, out, idx.get(k), rr.finalReply(), target.host());
+      settle(m, out, idx.get(k), rr.finalReply(), target.host(), dsn);
     }
     if (again.isEmpty()) {
       return Future.succeededFuture();
@@ -588,9 +590,15 @@ public final class MailerImpl implements Mailer {
   }
 
   private void settle(MailMessage m, AtomicReferenceArray<RecipientOutcome> out, int i, Reply reply, String host) {
+    settle(m, out, i, reply, host, false);
+  }
+
+  private void settle(MailMessage m, AtomicReferenceArray<RecipientOutcome> out, int i, Reply reply, String host,
+                      boolean dsn) {
     RecipientOutcome.Status status = reply.isPositive() ? RecipientOutcome.Status.DELIVERED
         : reply.isTransient() ? RecipientOutcome.Status.DEFERRED : RecipientOutcome.Status.FAILED;
-    if (out.compareAndSet(i, null, new RecipientOutcome(m.recipients().get(i).path(), status, reply, host))) {
+    if (out.compareAndSet(i, null,
+        new RecipientOutcome(m.recipients().get(i).path(), status, reply, host, dsn && reply.isPositive()))) {
       (status == RecipientOutcome.Status.DELIVERED ? delivered
           : status == RecipientOutcome.Status.DEFERRED ? deferred : failed).incrementAndGet();
     }

@@ -41,7 +41,11 @@ public final class DeliveryReport {
     /** Given up: a 5xx, or too old. */
     FAILED("failed", "Undelivered Mail Returned to Sender"),
     /** Not delivered yet and still being retried. */
-    DELAYED("delayed", "Delayed Mail (still being retried)");
+    DELAYED("delayed", "Delayed Mail (still being retried)"),
+    /** Delivered here (the local Maildir), for NOTIFY=SUCCESS. */
+    DELIVERED("delivered", "Successful Mail Delivery Report"),
+    /** Taken by a next hop that does not offer DSN, for NOTIFY=SUCCESS: no further report will come. */
+    RELAYED("relayed", "Successful Mail Delivery Report");
 
     final String field;
     final String subject;
@@ -60,14 +64,19 @@ public final class DeliveryReport {
 
   /**
    * Whether a report with {@code action} is due for {@code rcpt} under its NOTIFY (RFC 3461 §4.1): failures
-   * are reported unless NOTIFY leaves FAILURE out; delays only when NOTIFY asks for DELAY.
+   * are reported unless NOTIFY leaves FAILURE out; delays only when NOTIFY asks for DELAY; deliveries (and
+   * relaying to a next hop without DSN) only when it asks for SUCCESS.
    */
   public static boolean wanted(SmtpCommand.RcptTo rcpt, Action action) {
     EsmtpParam.Notify notify = rcpt.param(EsmtpParam.Notify.class);
     if (notify == null) {
       return action == Action.FAILED;
     }
-    return notify.types().contains(action == Action.FAILED ? EsmtpParam.NotifyType.FAILURE : EsmtpParam.NotifyType.DELAY);
+    return notify.types().contains(switch (action) {
+      case FAILED -> EsmtpParam.NotifyType.FAILURE;
+      case DELAYED -> EsmtpParam.NotifyType.DELAY;
+      case DELIVERED, RELAYED -> EsmtpParam.NotifyType.SUCCESS;
+    });
   }
 
   /**
@@ -113,7 +122,8 @@ public final class DeliveryReport {
       InternetHeaders originalHeaders = new InternetHeaders();
       originalHeaders.setHeader("Content-Type", fullContent ? "message/rfc822" : "text/rfc822-headers");
       originalHeaders.setHeader("Content-Transfer-Encoding", eightBit(returned) ? "8bit" : "7bit");
-      originalHeaders.setHeader("Content-Description", fullContent ? "Undelivered Message" : "Undelivered Message Headers");
+      String which = action == Action.DELIVERED || action == Action.RELAYED ? "Delivered" : "Undelivered";
+      originalHeaders.setHeader("Content-Description", which + (fullContent ? " Message" : " Message Headers"));
       report.addBodyPart(new MimeBodyPart(originalHeaders, returned));
 
       m.setContent(report);
@@ -157,6 +167,12 @@ public final class DeliveryReport {
     if (action == Action.FAILED) {
       sb.append("I'm sorry to have to inform you that your message could not\r\n"
           + "be delivered to one or more recipients. It's attached below.\r\n");
+    } else if (action == Action.DELIVERED) {
+      sb.append("Your message was successfully delivered to the destination(s)\r\nlisted below.\r\n");
+    } else if (action == Action.RELAYED) {
+      sb.append("Your message was successfully relayed to the destination(s) listed\r\n"
+          + "below, whose mail system does not report delivery status: you will\r\n"
+          + "not hear from it again.\r\n");
     } else {
       sb.append("Your message could not be delivered yet to one or more recipients.\r\n"
           + "It will be retried until ").append(DATE.format(retryUntil.atZone(ZoneOffset.UTC))).append(";\r\n"
@@ -217,7 +233,11 @@ public final class DeliveryReport {
       return reply.enhanced().toString();
     }
     if (reply == null) {
-      return action == Action.FAILED ? "5.0.0" : "4.0.0";
+      return switch (action) {
+        case FAILED -> "5.0.0";
+        case DELAYED -> "4.0.0";
+        case DELIVERED, RELAYED -> "2.0.0";
+      };
     }
     return reply.code() / 100 + ".0.0";
   }

@@ -46,9 +46,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * attempt get a delivery status notification to the sender at once, when their NOTIFY asks for it (never to
  * the null sender: a bounce that fails goes to the postmaster instead, and one to the postmaster that fails
  * is logged and dropped). Once every recipient is final the entry is removed. A recipient deferred for
- * longer than {@code delay-warning} whose NOTIFY asks for DELAY gets one delay report.
+ * longer than {@code delay-warning} whose NOTIFY asks for DELAY gets one delay report; one whose NOTIFY asks for
+ * SUCCESS gets a "delivered" report for local delivery and a "relayed" one when the next hop does not offer
+ * DSN (one that does takes the request on with the message).
  *
- * <p>Crash safety: a failure report is spooled (durably) before the failure is recorded, so a crash in
+ * <p>Crash safety: a failure or success report is spooled (durably) before the outcome is recorded, so a crash in
  * between repeats the attempt and its report rather than losing the report; a crash otherwise repeats at
  * most the attempt in flight (its recipients are still pending or deferred on disk). Delay reports are
  * remembered in memory only: a restart may send one again.
@@ -444,16 +446,27 @@ public final class QueueManager {
     // Failures are reported before they are recorded: a crash in between repeats the attempt (and the
     // report), it never loses the report.
     SpoolEntry updated = apply(e, marks);
-    List<Integer> failedNow = new ArrayList<>();
+    // Likewise the success reports NOTIFY=SUCCESS asks for (RFC 3461 §6.2): "delivered" for our Maildir,
+    // "relayed" for a next hop without DSN; one that offers DSN got NOTIFY with the message and reports itself.
+    Map<DeliveryReport.Action, List<Integer>> toReport = new java.util.EnumMap<>(DeliveryReport.Action.class);
     for (Spool.Mark m : marks) {
-      if (m.status() == RecipientState.Status.FAILED
-          && DeliveryReport.wanted(updated.recipients().get(m.recipient()).rcpt(), DeliveryReport.Action.FAILED)) {
-        failedNow.add(m.recipient());
+      DeliveryReport.Action action = null;
+      if (m.status() == RecipientState.Status.FAILED) {
+        action = DeliveryReport.Action.FAILED;
+      } else if (m.status() == RecipientState.Status.DELIVERED) {
+        RecipientOutcome o = outcomes.get(m.recipient());
+        action = "local".equals(o.host()) ? DeliveryReport.Action.DELIVERED
+            : o.dsnPassedOn() ? null : DeliveryReport.Action.RELAYED;
+      }
+      if (action != null && DeliveryReport.wanted(updated.recipients().get(m.recipient()).rcpt(), action)) {
+        toReport.computeIfAbsent(action, a -> new ArrayList<>()).add(m.recipient());
       }
     }
-    failedNow.sort(null);
-    Future<Void> reported = failedNow.isEmpty() ? Future.succeededFuture()
-        : report(updated, failedNow, DeliveryReport.Action.FAILED);
+    Future<Void> reported = Future.succeededFuture();
+    for (Map.Entry<DeliveryReport.Action, List<Integer>> r : toReport.entrySet()) {
+      r.getValue().sort(null);
+      reported = reported.compose(v -> report(updated, r.getValue(), r.getKey()));
+    }
     Future<SpoolEntry> stored = reported.compose(v -> marks.isEmpty() ? Future.succeededFuture(spool.get(e.id()))
         : spool.mark(e.id(), marks));
     stored.onComplete(ar -> ctx.runOnContext(v -> {
@@ -571,14 +584,16 @@ public final class QueueManager {
       to = new ForwardPath(env.sender().mailbox());
     } else {
       boolean toPostmaster = recipients.stream().allMatch(i -> isPostmaster(e.recipients().get(i).rcpt().path()));
-      if (toPostmaster || action == DeliveryReport.Action.DELAYED) {
+      if (toPostmaster || action != DeliveryReport.Action.FAILED) {
         LOG.log(System.Logger.Level.WARNING, e.id() + ": " + action.name().toLowerCase(java.util.Locale.ROOT)
             + " report not sent: the message is from the null sender" + (toPostmaster ? " to the postmaster" : ""));
         return Future.succeededFuture();
       }
       to = postmaster;
     }
-    boolean headersOnly = env.ret() == EsmtpParam.ReturnType.HDRS || e.size() > options.getBounceSizeLimit();
+    // RET is for failure reports (RFC 3461 §4.3): the others return the header section only.
+    boolean headersOnly = action != DeliveryReport.Action.FAILED || env.ret() == EsmtpParam.ReturnType.HDRS
+        || e.size() > options.getBounceSizeLimit();
     long limit = headersOnly ? Math.min(e.size(), options.getBounceSizeLimit()) : e.size();
     Map<Integer, String> hosts = lastHosts.getOrDefault(e.id(), Map.of());
     return readUpTo(e.id(), limit).compose(original -> {
