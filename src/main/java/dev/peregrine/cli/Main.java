@@ -112,6 +112,9 @@ public final class Main {
         if (running.httpPort() > 0) {
           System.out.println("peregrine: HTTP (health, ready, metrics, queue) on port " + running.httpPort());
         }
+        System.out.println("peregrine: network transport " + (vertx.isNativeTransportEnabled() ? "epoll (native)"
+            : "NIO (" + (vertx.unavailableNativeTransportCause() == null ? "native transport off"
+                : vertx.unavailableNativeTransportCause().getMessage()) + ")"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, running), "peregrine-shutdown"));
         return 0;
       } catch (Exception e) {
@@ -212,8 +215,11 @@ public final class Main {
    * embedded defaults are read directly, see {@link PeregrineConfig}).
    */
   static VertxOptions vertxOptions() {
+    // Netty's epoll transport where it loads (the fat jar carries it for Linux x86-64 and aarch64), NIO
+    // elsewhere; -Dperegrine.native-transport=false forces NIO.
     return new VertxOptions().setFileSystemOptions(
-        new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
+        new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
+        .setPreferNativeTransport(!"false".equals(System.getProperty("peregrine.native-transport")));
   }
 
 
