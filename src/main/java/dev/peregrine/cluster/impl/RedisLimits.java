@@ -1,0 +1,336 @@
+package dev.peregrine.cluster.impl;
+
+import dev.peregrine.cluster.ClusterOptions;
+import dev.peregrine.cluster.SharedLimits;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Limits shared through Redis: a cap is a sorted set of leases (member: node and permit, score: expiry in
+ * Redis's own clock), taken by one Lua script that drops expired leases and adds one only below the cap, and
+ * renewed every third of the lease time while held, all of this node's leases in one script call; a rate is
+ * a GCRA whose theoretical arrival time is one key, checked and reserved by one script. One round trip per
+ * check, times from Redis's {@code TIME}, so node clocks do not matter.
+ *
+ * <p>When a call fails or outlives {@code timeout}, the node switches to {@link LocalLimits} of cap /
+ * {@code expected-nodes}, logs it once, pings Redis every {@code retry-period}, and switches back when it
+ * answers (logged once too). Permits granted locally stay local; leases granted by Redis are renewed again
+ * once it is back (a lease that expired meanwhile is added again: the session it stands for is still open).
+ */
+public final class RedisLimits implements SharedLimits {
+
+  private static final System.Logger LOG = System.getLogger("dev.peregrine.cluster");
+
+  private static final String LEASE = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)",
+      "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))",
+      "if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then",
+      "  redis.call('ZADD', KEYS[1], string.format('%.0f', now + tonumber(ARGV[1])), ARGV[3])",
+      "  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)",
+      "  return 1",
+      "end",
+      "return 0");
+
+  /** KEYS: the lease sets; ARGV[1]: lease ms, ARGV[1 + i]: the member in KEYS[i]. */
+  private static final String RENEW = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)",
+      "local expiry = string.format('%.0f', now + tonumber(ARGV[1]))",
+      "for i = 1, #KEYS do",
+      "  redis.call('ZADD', KEYS[i], expiry, ARGV[i + 1])",
+      "  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[1]) * 2)",
+      "end",
+      "return #KEYS");
+
+  /** GCRA in µs. ARGV: interval, tolerance ((burst - 1) x interval), max wait. Returns the wait, or -1. */
+  private static final String GCRA = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])",
+      "local interval = tonumber(ARGV[1])",
+      "local tat = tonumber(redis.call('GET', KEYS[1]) or '0')",
+      "if tat < now then tat = now end",
+      "local delay = tat - now - tonumber(ARGV[2])",
+      "if delay < 0 then delay = 0 end",
+      "if delay > tonumber(ARGV[3]) then return -1 end",
+      "local nexttat = tat + interval",
+      "redis.call('SET', KEYS[1], string.format('%.0f', nexttat), 'PX', math.floor((nexttat - now) / 1000) + 1)",
+      "return delay");
+
+  private final Vertx vertx;
+  private final ClusterOptions options;
+  private final Redis redis;
+  private final LocalLimits local;
+  private final String node;
+  private final long leaseMillis;
+  private final long timeoutMillis;
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong calls = new AtomicLong();
+  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<String, String> shas = new ConcurrentHashMap<>();
+  private final AtomicBoolean down = new AtomicBoolean();
+  private volatile String downReason;
+  private volatile Instant downSince;
+  private final long renewTimer;
+  private volatile long probeTimer = -1;
+  private volatile boolean closed;
+
+  private record Lease(String key, String member) {
+  }
+
+  public RedisLimits(Vertx vertx, ClusterOptions options) {
+    this.vertx = vertx;
+    this.options = new ClusterOptions(options);
+    this.leaseMillis = options.getLeaseTime().toMillis();
+    this.timeoutMillis = options.getTimeout().toMillis();
+    this.local = new LocalLimits(vertx, options.getExpectedNodes());
+    this.node = options.getNodeId().isEmpty() ? defaultNodeId() : options.getNodeId();
+    this.redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(options.getRedisEndpoints().get(0))
+        .setMaxPoolSize(options.getPoolSize()).setMaxPoolWaiting(10_000)
+        .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.max(1, timeoutMillis))
+            .setTcpNoDelay(true)));
+    this.renewTimer = vertx.setPeriodic(Math.max(1, leaseMillis / 3), id -> renew());
+  }
+
+  private static String defaultNodeId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      host = "node";
+    }
+    return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
+  }
+
+  // ---- caps ----
+
+  @Override
+  public Future<Permit> acquire(String key, int cap, long waitMillis) {
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
+    if (closed) {
+      return ctx.failedFuture(new IllegalStateException("the limits are closed"));
+    }
+    Promise<Permit> p = ctx.promise();
+    tryLease(ctx, key, cap, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis), waitMillis, 20, p);
+    return p.future();
+  }
+
+  private void tryLease(ContextInternal ctx, String key, int cap, long deadline, long waitMillis, long backoff,
+                        Promise<Permit> p) {
+    if (down.get()) {
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      local.acquire(key, cap, Math.max(1, left)).onComplete(p);
+      return;
+    }
+    String member = node + "#" + ids.incrementAndGet();
+    String setKey = options.getKeyPrefix() + "lease:" + key;
+    script(LEASE, List.of(setKey), List.of(Long.toString(leaseMillis), Integer.toString(cap), member))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            failed(ar.cause());
+            tryLease(ctx, key, cap, deadline, waitMillis, backoff, p);
+          } else if (ar.result().toInteger() == 1) {
+            Lease l = new Lease(setKey, member);
+            leases.put(member, l);
+            p.complete(release(l));
+          } else {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+              p.fail(new LimitWaitException("no slot of " + key + " (cap " + cap + " across the cluster) came free within "
+                  + waitMillis + " ms"));
+              return;
+            }
+            // Polling: a slot freed on another node tells nobody. Back off to at most 500 ms, with jitter.
+            long wait = Math.min(left, backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+            vertx.setTimer(Math.max(1, wait), id -> ctx.runOnContext(v ->
+                tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
+          }
+        });
+  }
+
+  private Permit release(Lease l) {
+    AtomicBoolean done = new AtomicBoolean();
+    return () -> {
+      if (done.compareAndSet(false, true) && leases.remove(l.member()) != null && !down.get() && !closed) {
+        calls.incrementAndGet();
+        // Best effort: a lease we fail to remove expires within the lease time.
+        redis.send(Request.cmd(Command.ZREM).arg(l.key()).arg(l.member())).timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+            .onFailure(this::failed);
+      }
+    };
+  }
+
+  private void renew() {
+    if (down.get() || closed || leases.isEmpty()) {
+      return;
+    }
+    List<String> keys = new ArrayList<>();
+    List<String> args = new ArrayList<>();
+    args.add(Long.toString(leaseMillis));
+    for (Lease l : leases.values()) {
+      keys.add(l.key());
+      args.add(l.member());
+    }
+    script(RENEW, keys, args).onFailure(this::failed);
+  }
+
+  /** Stops renewing and forgets the leases without releasing them, as if this process had died (tests). */
+  void abandon() {
+    vertx.cancelTimer(renewTimer);
+    leases.clear();
+  }
+
+  // ---- rates ----
+
+  @Override
+  public Future<Void> rate(String key, double perSecond, double burst, long waitMillis) {
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
+    if (perSecond <= 0) {
+      return ctx.succeededFuture();
+    }
+    if (down.get()) {
+      return local.rate(key, perSecond, burst, waitMillis);
+    }
+    long interval = Math.max(1, (long) (1_000_000 / perSecond));
+    long tolerance = (long) ((Math.max(1, burst) - 1) * interval);
+    Promise<Void> p = ctx.promise();
+    script(GCRA, List.of(options.getKeyPrefix() + "rate:" + key),
+        List.of(Long.toString(interval), Long.toString(tolerance), Long.toString(waitMillis * 1000)))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            failed(ar.cause());
+            local.rate(key, perSecond, burst, waitMillis).onComplete(p);
+            return;
+          }
+          long delayMicros = ar.result().toLong();
+          if (delayMicros < 0) {
+            p.fail(new LimitWaitException("the rate of " + key + " (" + perSecond + "/s across the cluster) allows no turn within "
+                + waitMillis + " ms"));
+          } else if (delayMicros < 1000) {
+            p.complete();
+          } else {
+            vertx.setTimer(delayMicros / 1000, id -> ctx.runOnContext(v -> p.complete()));
+          }
+        });
+    return p.future();
+  }
+
+  // ---- Redis calls, failure and recovery ----
+
+  private Future<Response> script(String script, List<String> keys, List<String> args) {
+    String sha = shas.computeIfAbsent(script, RedisLimits::sha1);
+    Request r = Request.cmd(Command.EVALSHA).arg(sha).arg(keys.size());
+    keys.forEach(r::arg);
+    args.forEach(r::arg);
+    calls.incrementAndGet();
+    return redis.send(r).timeout(timeoutMillis, TimeUnit.MILLISECONDS).recover(t -> {
+      if (t.getMessage() == null || !t.getMessage().startsWith("NOSCRIPT")) {
+        return Future.failedFuture(t);
+      }
+      // First use on this Redis (or after a restart or SCRIPT FLUSH): send the text, which caches it.
+      Request e = Request.cmd(Command.EVAL).arg(script).arg(keys.size());
+      keys.forEach(e::arg);
+      args.forEach(e::arg);
+      calls.incrementAndGet();
+      return redis.send(e).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    });
+  }
+
+  private static String sha1(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void failed(Throwable cause) {
+    if (closed || !down.compareAndSet(false, true)) {
+      return;
+    }
+    downSince = Instant.now();
+    downReason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    LOG.log(System.Logger.Level.WARNING, "cluster: Redis " + endpointForLog() + " unreachable (" + downReason
+        + "): local limits of each cap and rate / " + options.getExpectedNodes() + " until it answers");
+    probeTimer = vertx.setPeriodic(options.getRetryPeriod().toMillis(), id -> probe());
+  }
+
+  private void probe() {
+    if (closed) {
+      return;
+    }
+    calls.incrementAndGet();
+    redis.send(Request.cmd(Command.PING)).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onSuccess(r -> {
+      if (down.compareAndSet(true, false)) {
+        vertx.cancelTimer(probeTimer);
+        LOG.log(System.Logger.Level.WARNING, "cluster: Redis " + endpointForLog() + " answers again: shared limits resumed");
+        renew();
+      }
+    });
+  }
+
+  /** The endpoint without a password. */
+  private String endpointForLog() {
+    return options.getRedisEndpoints().get(0).replaceFirst("//[^@/]*@", "//");
+  }
+
+  @Override
+  public boolean isShared() {
+    return !down.get();
+  }
+
+  @Override
+  public String state() {
+    return down.get()
+        ? "local: Redis " + endpointForLog() + " unreachable since " + downSince + " (" + downReason + "), each cap and rate / "
+            + options.getExpectedNodes()
+        : "shared: Redis " + endpointForLog();
+  }
+
+  @Override
+  public long redisCalls() {
+    return calls.get();
+  }
+
+  @Override
+  public Future<Void> close() {
+    closed = true;
+    vertx.cancelTimer(renewTimer);
+    if (probeTimer >= 0) {
+      vertx.cancelTimer(probeTimer);
+    }
+    List<Future<?>> done = new ArrayList<>();
+    if (!down.get() && !leases.isEmpty()) {
+      for (Lease l : leases.values()) {
+        done.add(redis.send(Request.cmd(Command.ZREM).arg(l.key()).arg(l.member()))
+            .timeout(timeoutMillis, TimeUnit.MILLISECONDS));
+      }
+    }
+    leases.clear();
+    return Future.join(done).transform(ar -> local.close()).eventually(redis::close);
+  }
+}
