@@ -1,5 +1,6 @@
 package dev.peregrine.cli;
 
+import dev.peregrine.cluster.SharedLimits;
 import dev.peregrine.relay.queue.QueueManager;
 import dev.peregrine.relay.spool.RecipientState;
 import dev.peregrine.relay.spool.Spool;
@@ -34,9 +35,12 @@ public final class AdminServer {
   private final Spool spool;
   private final QueueManager queue;
   private final BooleanSupplier ready;
+  private final SharedLimits limits;
   private HttpServer server;
 
-  AdminServer(Vertx vertx, PrometheusMeterRegistry registry, Spool spool, QueueManager queue, BooleanSupplier ready) {
+  AdminServer(Vertx vertx, PrometheusMeterRegistry registry, Spool spool, QueueManager queue, BooleanSupplier ready,
+              SharedLimits limits) {
+    this.limits = limits;
     this.vertx = vertx;
     this.registry = registry;
     this.spool = spool;
@@ -61,7 +65,9 @@ public final class AdminServer {
       } else if (req.method() == HttpMethod.GET && path.equals("/ready")) {
         boolean r = ready.getAsBoolean();
         json(req, r ? 200 : 503, new JsonObject().put("ready", r).put("queue", queue.size())
-            .put("refusing", queue.refusal() == null ? null : queue.refusal().text()));
+            .put("refusing", queue.refusal() == null ? null : queue.refusal().text())
+            // Where the limits shared with other nodes are held now: a node on local limits is still ready.
+            .put("limits", limits.state()));
       } else if (req.method() == HttpMethod.GET && path.equals("/metrics")) {
         req.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
       } else if (path.equals("/queue") || path.startsWith("/queue/")) {

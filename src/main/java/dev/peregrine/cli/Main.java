@@ -1,5 +1,7 @@
 package dev.peregrine.cli;
 
+import dev.peregrine.cluster.ClusterOptions;
+import dev.peregrine.cluster.SharedLimits;
 import dev.peregrine.config.Listener;
 import dev.peregrine.config.PeregrineConfig;
 import dev.peregrine.dkim.DkimSigner;
@@ -237,7 +239,9 @@ public final class Main {
       SpoolOptions spoolOptions;
       QueueOptions queueOptions;
       MailerOptions mailerOptions;
+      ClusterOptions clusterOptions;
       try {
+        clusterOptions = PeregrineConfig.cluster(config);
         listeners = PeregrineConfig.listeners(config);
         policy = PeregrineConfig.relayPolicy(config);
         spoolOptions = PeregrineConfig.spool(config);
@@ -262,7 +266,9 @@ public final class Main {
           .recover(t -> (signer == null ? Future.<Void>succeededFuture() : signer.close())
               .transform(ignored -> Future.<Spool>failedFuture(t)))
           .compose(spool -> {
-        Mailer mailer = Mailer.create(vertx, mailerOptions, null);
+        // A node alone keeps the Mailer's own limits; a cluster's go through Redis (local ones while it is down).
+        SharedLimits limits = SharedLimits.create(vertx, clusterOptions);
+        Mailer mailer = Mailer.create(vertx, mailerOptions, null, clusterOptions.isShared() ? limits : null);
         QueueManager queue = new QueueManager(vertx, spool, mailer, maildir, policy, queueOptions, hostname,
             Path.of(spoolOptions.getDir()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -273,8 +279,9 @@ public final class Main {
         metrics.bind(queue, spool);
         queue.metrics(metrics);
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
-        AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get);
-        Relay r = new Relay(spool, queue, mailer, signer, admin, ready);
+        metrics.bind(limits);
+        AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get, limits);
+        Relay r = new Relay(spool, queue, mailer, limits, signer, admin, ready);
         ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
         Recovery found = spool.recovery();
         if (found.discardedPartial() > 0 || !found.movedAside().isEmpty() || found.truncatedBytes() > 0) {
@@ -306,7 +313,8 @@ public final class Main {
   }
 
   /** The relay behind the listeners: stopped after them, in this order, by {@link #stop()}. */
-  public record Relay(Spool spool, QueueManager queue, Mailer mailer, DkimSigner signer, AdminServer admin,
+  public record Relay(Spool spool, QueueManager queue, Mailer mailer, SharedLimits limits, DkimSigner signer,
+                      AdminServer admin,
                       java.util.concurrent.atomic.AtomicBoolean ready) {
 
     /**
@@ -315,7 +323,7 @@ public final class Main {
      */
     public Future<Void> stop() {
       ready.set(false);
-      return queue.stop().eventually(mailer::close).eventually(spool::close)
+      return queue.stop().eventually(mailer::close).eventually(limits::close).eventually(spool::close)
           .eventually(() -> signer == null ? Future.succeededFuture() : signer.close()).eventually(admin::close);
     }
   }

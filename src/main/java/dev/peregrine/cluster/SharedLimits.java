@@ -36,6 +36,14 @@ public interface SharedLimits {
    */
   Future<Void> rate(String key, double perSecond, double burst, long waitMillis);
 
+  /**
+   * Called (on no particular thread) with a key this node holds slots of when another node has waited for
+   * one lately: a holder should give back the slots it does not use (idle sessions), or the waiter may
+   * wait for as long as they stay idle. Local limits never call it.
+   */
+  default void contentionHandler(java.util.function.Consumer<String> handler) {
+  }
+
   /** True while the limits are shared (Redis answers), false on local limits. */
   boolean isShared();
 

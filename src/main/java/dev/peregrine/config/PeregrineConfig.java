@@ -199,6 +199,15 @@ public final class PeregrineConfig {
     }
   }
 
+  /** The {@code cluster} section. @throws IllegalArgumentException naming {@code cluster.KEY} and the problem */
+  public static dev.peregrine.cluster.ClusterOptions cluster(JsonObject config) {
+    Object section = config.getValue("cluster");
+    if (section != null && !(section instanceof JsonObject)) {
+      throw new IllegalArgumentException("cluster must be a section, not " + section);
+    }
+    return new dev.peregrine.cluster.ClusterOptions(section == null ? new JsonObject() : (JsonObject) section);
+  }
+
   /** The {@code queue} section. @throws IllegalArgumentException naming {@code queue.KEY} and the problem */
   public static dev.peregrine.relay.queue.QueueOptions queue(JsonObject config) {
     try {

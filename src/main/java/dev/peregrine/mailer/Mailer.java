@@ -54,6 +54,17 @@ public interface Mailer {
     return new MailerImpl(vertx, options, signer, false);
   }
 
+  /**
+   * As {@link #create(Vertx, MailerOptions, DkimSigner)}, with the limits that concern the receiving side
+   * held in {@code limits} as well ({@link dev.peregrine.cluster.SharedLimits}: across a cluster through
+   * Redis): each exchanger address's {@code pool.max-per-host} sessions and {@code connections-per-minute},
+   * each destination's {@code destination-concurrency} and {@code destination-rate}. The caller closes
+   * {@code limits}.
+   */
+  static Mailer create(Vertx vertx, MailerOptions options, DkimSigner signer, dev.peregrine.cluster.SharedLimits limits) {
+    return new MailerImpl(vertx, options, signer, false, limits);
+  }
+
   /** Completes (on the caller's context) once every recipient has its outcome; it never fails for a recipient. */
   Future<MailResult> send(MailMessage message);
 

@@ -24,6 +24,12 @@ public interface SessionPool {
 
   PoolStats stats();
 
+  /**
+   * Ends the idle sessions to {@code address} (those no transaction uses now), as when another node of a
+   * cluster waits for one of the address's shared slots. Returns how many it starts to end.
+   */
+  int closeIdle(String address);
+
   /** Sessions open now for {@code key}. */
   int open(PoolKey key);
 

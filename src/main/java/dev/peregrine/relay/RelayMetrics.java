@@ -51,6 +51,14 @@ public final class RelayMetrics {
   }
 
   /** Binds the queue's and the spool's gauges and counters (read at each scrape). */
+  /** Where the cluster's limits are held (1: shared through Redis), and the Redis calls made for them. */
+  public void bind(dev.peregrine.cluster.SharedLimits limits) {
+    Gauge.builder("peregrine.cluster.limits.shared", limits, l -> l.isShared() ? 1 : 0)
+        .description("1 while connection caps and rates are shared through Redis, 0 on local limits").register(registry);
+    FunctionCounter.builder("peregrine.cluster.redis.calls", limits, dev.peregrine.cluster.SharedLimits::redisCalls)
+        .description("round trips to Redis for shared limits").register(registry);
+  }
+
   public void bind(QueueManager queue, Spool spool) {
     Gauge.builder("peregrine.queue.messages", queue, QueueManager::size).description("messages in the queue")
         .register(registry);

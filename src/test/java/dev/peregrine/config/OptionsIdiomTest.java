@@ -92,4 +92,13 @@ class OptionsIdiomTest {
     idiom(new QueueOptions(), new QueueOptions().setMaxAge(Duration.ofHours(2)).setMaxMessages(10).setPostmaster("pm@a.test"),
         QueueOptions::new, QueueOptions::new, QueueOptions::toJson);
   }
+
+  @Test
+  void cluster() {
+    idiom(new dev.peregrine.cluster.ClusterOptions(), new dev.peregrine.cluster.ClusterOptions()
+            .setRedisEndpoints(java.util.List.of("redis://127.0.0.1:6379")).setExpectedNodes(3).setNodeId("n1")
+            .setLeaseTime(Duration.ofSeconds(10)),
+        dev.peregrine.cluster.ClusterOptions::new, dev.peregrine.cluster.ClusterOptions::new,
+        dev.peregrine.cluster.ClusterOptions::toJson);
+  }
 }

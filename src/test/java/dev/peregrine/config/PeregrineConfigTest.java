@@ -49,7 +49,8 @@ class PeregrineConfigTest extends VertxFixture {
       assertThat(t.get(Timeouts.Phase.RCPT)).isEqualTo(Duration.ofSeconds(30));
       assertThat(t.get(Timeouts.Phase.DATA_END)).isEqualTo(Duration.ofMinutes(15));
       assertThat(t.get(Timeouts.Phase.MAIL)).isEqualTo(Duration.ofMinutes(5));
-      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "listeners", "http", "relay", "auth", "maildir", "spool", "queue", "mailer");
+      assertThat(cfg.fieldNames()).containsExactlyInAnyOrder("protocol", "server", "listeners", "http", "relay", "auth", "maildir", "spool", "queue", "mailer",
+          "cluster");
       ctx.completeNow();
     })));
   }

@@ -36,6 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * a GCRA whose theoretical arrival time is one key, checked and reserved by one script. One round trip per
  * check, times from Redis's {@code TIME}, so node clocks do not matter.
  *
+ * <p>A node that finds a cap full marks the key as wanted (for a second); every quarter second the nodes
+ * holding slots of a key look for that mark and hand it to the {@link #contentionHandler}, which ends their
+ * idle sessions, so that idle connections do not starve a busy node.
+ *
  * <p>When a call fails or outlives {@code timeout}, the node switches to {@link LocalLimits} of cap /
  * {@code expected-nodes}, logs it once, pings Redis every {@code retry-period}, and switches back when it
  * answers (logged once too). Permits granted locally stay local; leases granted by Redis are renewed again
@@ -54,6 +58,7 @@ public final class RedisLimits implements SharedLimits {
       "  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)",
       "  return 1",
       "end",
+      "redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[4]))",
       "return 0");
 
   /** KEYS: the lease sets; ARGV[1]: lease ms, ARGV[1 + i]: the member in KEYS[i]. */
@@ -96,11 +101,17 @@ public final class RedisLimits implements SharedLimits {
   private volatile String downReason;
   private volatile Instant downSince;
   private final long renewTimer;
+  private final long contentionTimer;
+  private volatile java.util.function.Consumer<String> contention;
   private volatile long probeTimer = -1;
   private volatile boolean closed;
 
-  private record Lease(String key, String member) {
+  private record Lease(String name, String key, String member) {
   }
+
+  /** How long a waiter's "wanted" mark lives, and how often holders look for one. */
+  private static final long WANT_MILLIS = 1000;
+  private static final long CONTENTION_PERIOD = 250;
 
   public RedisLimits(Vertx vertx, ClusterOptions options) {
     this.vertx = vertx;
@@ -114,6 +125,35 @@ public final class RedisLimits implements SharedLimits {
         .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.max(1, timeoutMillis))
             .setTcpNoDelay(true)));
     this.renewTimer = vertx.setPeriodic(Math.max(1, leaseMillis / 3), id -> renew());
+    this.contentionTimer = vertx.setPeriodic(CONTENTION_PERIOD, id -> contention());
+  }
+
+  @Override
+  public void contentionHandler(java.util.function.Consumer<String> handler) {
+    this.contention = handler;
+  }
+
+  /** Asks, for the keys this node holds slots of, whether another node waited for one in the last second. */
+  private void contention() {
+    java.util.function.Consumer<String> h = contention;
+    if (h == null || down.get() || closed || leases.isEmpty()) {
+      return;
+    }
+    List<String> names = leases.values().stream().map(Lease::name).distinct().toList();
+    Request r = Request.cmd(Command.MGET);
+    names.forEach(n -> r.arg(options.getKeyPrefix() + "want:" + n));
+    calls.incrementAndGet();
+    redis.send(r).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.failed()) {
+        failed(ar.cause());
+        return;
+      }
+      for (int i = 0; i < names.size(); i++) {
+        if (ar.result().get(i) != null) {
+          h.accept(names.get(i));
+        }
+      }
+    });
   }
 
   private static String defaultNodeId() {
@@ -148,13 +188,14 @@ public final class RedisLimits implements SharedLimits {
     }
     String member = node + "#" + ids.incrementAndGet();
     String setKey = options.getKeyPrefix() + "lease:" + key;
-    script(LEASE, List.of(setKey), List.of(Long.toString(leaseMillis), Integer.toString(cap), member))
+    script(LEASE, List.of(setKey, options.getKeyPrefix() + "want:" + key),
+        List.of(Long.toString(leaseMillis), Integer.toString(cap), member, Long.toString(WANT_MILLIS)))
         .onComplete(ar -> {
           if (ar.failed()) {
             failed(ar.cause());
             tryLease(ctx, key, cap, deadline, waitMillis, backoff, p);
           } else if (ar.result().toInteger() == 1) {
-            Lease l = new Lease(setKey, member);
+            Lease l = new Lease(key, setKey, member);
             leases.put(member, l);
             p.complete(release(l));
           } else {
@@ -320,6 +361,7 @@ public final class RedisLimits implements SharedLimits {
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(renewTimer);
+    vertx.cancelTimer(contentionTimer);
     if (probeTimer >= 0) {
       vertx.cancelTimer(probeTimer);
     }

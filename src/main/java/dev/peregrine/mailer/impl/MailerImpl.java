@@ -10,6 +10,7 @@ import dev.peregrine.client.SmtpClientOptions;
 import dev.peregrine.client.SmtpConnectionException;
 import dev.peregrine.dns.MxHost;
 import dev.peregrine.dns.MxResolution;
+import dev.peregrine.cluster.SharedLimits;
 import dev.peregrine.dkim.DkimMessage;
 import dev.peregrine.dkim.DkimSigner;
 import dev.peregrine.dns.MxResolver;
@@ -64,6 +65,8 @@ public final class MailerImpl implements Mailer {
   private final SessionPool pool;
   /** Signs every message before it goes out; null when DKIM is off. */
   private final DkimSigner signer;
+  /** Cluster-wide limits, or null: the node's own only. Set once, before any message. */
+  private volatile SharedLimits limits;
   private final boolean ownsSigner;
   private final Map<String, Throttle> destinations = new ConcurrentHashMap<>();
   private final Map<String, Throttle> connectionRates = new ConcurrentHashMap<>();
@@ -95,6 +98,23 @@ public final class MailerImpl implements Mailer {
     this(vertx, options, MxResolver.create(vertx, options.getDns()), signer, owns);
   }
 
+  /**
+   * As {@link #MailerImpl(Vertx, MailerOptions, DkimSigner, boolean)}, with the connection caps, connection
+   * rates and destination caps and rates also held in {@code limits} (shared by a cluster; the caller closes it).
+   */
+  public MailerImpl(Vertx vertx, MailerOptions options, DkimSigner signer, boolean owns, SharedLimits limits) {
+    this(vertx, options, MxResolver.create(vertx, options.getDns()), signer, owns);
+    this.limits = limits;
+    if (limits != null) {
+      // Another node waits for a slot of an exchanger we hold idle sessions to: end them.
+      limits.contentionHandler(key -> {
+        if (key.startsWith("mx:")) {
+          pool.closeIdle(key.substring(3));
+        }
+      });
+    }
+  }
+
   private MailerImpl(Vertx vertx, MailerOptions options, MxResolver resolver, DkimSigner signer, boolean owns) {
     this.vertx = vertx;
     this.options = new MailerOptions(options);
@@ -106,6 +126,19 @@ public final class MailerImpl implements Mailer {
   }
 
   private Future<ClientSession> connect(PoolKey key, String serverName) {
+    SharedLimits shared = limits;
+    if (shared != null) {
+      // Across the cluster: the connection rate of the address, then one of its max-per-host slots, held
+      // until the session closes.
+      long wait = options.getPool().getWaitTimeout().toMillis();
+      int cpm = options.getConnectionsPerMinute();
+      Future<Void> turn = cpm == 0 ? Future.succeededFuture()
+          : shared.rate("connect:" + key.address(), cpm / 60.0, Math.max(1, cpm / 60.0), wait);
+      return turn.compose(v -> shared.acquire("mx:" + key.address(), options.getPool().getMaxPerHost(), wait))
+          .compose(permit -> client.connect(key.address(), key.port(), serverName)
+              .<ClientSession>map(s -> new LimitedSession(s, permit))
+              .onFailure(t -> permit.release()));
+    }
     if (options.getConnectionsPerMinute() == 0) {
       return client.connect(key.address(), key.port(), serverName);
     }
@@ -427,6 +460,29 @@ public final class MailerImpl implements Mailer {
     }
     Throttle throttle = hold(destinations, dest, () -> new Throttle(vertx, options.getDestinationConcurrency(),
         options.getDestinationRate(), Math.max(1, options.getDestinationRate()), System::nanoTime));
+    SharedLimits shared = limits;
+    if (shared != null) {
+      // The destination's concurrency and rate across the cluster, after the node's own (in arrival order).
+      long wait = options.getPool().getWaitTimeout().toMillis();
+      double rate = options.getDestinationRate();
+      return throttle.acquire()
+          .compose(v -> rate <= 0 ? Future.<Void>succeededFuture() : shared.rate("dest:" + dest, rate, Math.max(1, rate), wait))
+          .compose(v -> shared.acquire("dest:" + dest, options.getDestinationConcurrency(), wait))
+          .compose(permit -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null)
+              .onComplete(ar -> permit.release()))
+          .recover(t -> {
+            if (!(t instanceof SharedLimits.LimitWaitException)) {
+              return Future.failedFuture(t);
+            }
+            // The cluster is at the destination's limit for longer than a caller waits: try again later.
+            for (int i : idx) {
+              settle(m, out, i, Reply.of(451, "4.4.5", "Too busy across the cluster for " + dest + ": "
+                  + Reply.lineText(t.getMessage())), null);
+            }
+            return Future.succeededFuture();
+          })
+          .onComplete(ar -> let(destinations, dest, throttle));
+    }
     return throttle.acquire()
         .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
         .onComplete(ar -> let(destinations, dest, throttle)); // the permit goes back whatever happened

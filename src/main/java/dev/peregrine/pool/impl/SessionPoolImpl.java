@@ -442,6 +442,28 @@ public final class SessionPoolImpl implements SessionPool {
     run(after);
   }
 
+  @Override
+  public int closeIdle(String address) {
+    List<Runnable> after = new ArrayList<>();
+    int n = 0;
+    synchronized (this) {
+      for (Group g : groups.values()) {
+        if (!g.key.address().equals(address)) {
+          continue;
+        }
+        for (Slot s : new ArrayList<>(g.slots)) {
+          if (s.inUse == 0) {
+            g.slots.remove(s);
+            dropped(s, after);
+            n++;
+          }
+        }
+      }
+    }
+    run(after);
+    return n;
+  }
+
   /** Gives waiting callers what the pool can offer now, across keys (a freed slot may lift a shared cap). */
   private void serveWaiters(long now, List<Runnable> after) {
     if (closed) {
