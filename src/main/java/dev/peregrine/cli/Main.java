@@ -129,6 +129,8 @@ public final class Main {
 
   private static void stop(Vertx vertx, Running running) {
     try {
+      // Not ready from the first moment of the stop: load balancers stop sending while sessions drain.
+      running.relay().ready().set(false);
       List<Future<?>> stops = new ArrayList<>();
       for (Bound b : running.listeners()) {
         stops.add(vertx.undeploy(b.deploymentId()));

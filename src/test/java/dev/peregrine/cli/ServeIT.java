@@ -114,6 +114,16 @@ class ServeIT extends VertxFixture {
         .redirectErrorStream(true).redirectOutput(file.resolveSibling("serve.log").toFile()).start();
   }
 
+  /** The HTTP port the process printed (after its SMTP ports). */
+  static int httpPort(Path dir) throws Exception {
+    for (String line : Files.readAllLines(dir.resolve("serve.log"), StandardCharsets.UTF_8)) {
+      if (line.startsWith("peregrine: HTTP ")) {
+        return Integer.parseInt(line.replaceFirst("^.* on port (\\d+)$", "$1"));
+      }
+    }
+    throw new AssertionError("serve printed no HTTP port:\n" + Files.readString(dir.resolve("serve.log")));
+  }
+
   /** The port the process printed, waiting (bounded) for the line. */
   static int port(Process p, Path dir) throws Exception {
     Path log = dir.resolve("serve.log");
@@ -159,6 +169,13 @@ class ServeIT extends VertxFixture {
         assertThat(bye.code()).isEqualTo(421);
         assertThat(bye.enhanced().toString()).isEqualTo("4.3.2");
       }
+      // Not ready any more while the transactions drain: a load balancer stops sending here.
+      java.net.HttpURLConnection ready = (java.net.HttpURLConnection)
+          java.net.URI.create("http://127.0.0.1:" + httpPort(dir) + "/ready").toURL().openConnection();
+      ready.setConnectTimeout(10_000);
+      ready.setReadTimeout(10_000);
+      assertThat(ready.getResponseCode()).as("/ready while stopping").isEqualTo(503);
+      ready.disconnect();
       for (int i = 0; i < 20; i++) {
         Wire w = sessions.get(i);
         var end = w.cmd("second half " + i + "\r\n.");
