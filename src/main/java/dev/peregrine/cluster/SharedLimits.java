@@ -18,11 +18,6 @@ public interface SharedLimits {
     return options.isShared() ? new RedisLimits(vertx, options) : new LocalLimits(vertx, 1);
   }
 
-  /** Limits local to this node: caps and rates as given (a node alone). */
-  static SharedLimits local(Vertx vertx) {
-    return new LocalLimits(vertx, 1);
-  }
-
   /**
    * One of {@code cap} cluster-wide slots of {@code key} (an exchanger address, a destination), held until
    * {@link Permit#release()}; waits while all are taken, until {@code waitMillis} have passed (then fails

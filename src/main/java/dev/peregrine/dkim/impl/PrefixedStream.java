@@ -8,21 +8,14 @@ import io.vertx.core.streams.ReadStream;
  * A content stream with a header before it: the header goes to the handler just before the stream's first
  * chunk (or its end, when it has none). Pause, resume and fetch go to the stream as they are.
  */
-public final class PrefixedStream implements ReadStream<Buffer> {
+public final class PrefixedStream extends ForwardingStream {
 
-  private final ReadStream<Buffer> stream;
   private Buffer prefix;
   private Handler<Buffer> handler;
 
   public PrefixedStream(Buffer prefix, ReadStream<Buffer> stream) {
+    super(stream);
     this.prefix = prefix;
-    this.stream = stream;
-  }
-
-  @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> h) {
-    stream.exceptionHandler(h);
-    return this;
   }
 
   @Override
@@ -41,24 +34,6 @@ public final class PrefixedStream implements ReadStream<Buffer> {
       prefix = null;
       handler.handle(p);
     }
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    stream.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    stream.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    stream.fetch(amount);
-    return this;
   }
 
   @Override

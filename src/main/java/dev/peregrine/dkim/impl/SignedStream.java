@@ -11,26 +11,19 @@ import io.vertx.core.streams.ReadStream;
  * threw) is remembered, the rest still flows, and {@link #failure()} tells; the signature is then not to be
  * trusted.
  */
-public final class SignedStream implements ReadStream<Buffer> {
+public final class SignedStream extends ForwardingStream {
 
-  private final ReadStream<Buffer> stream;
   private final DkimMessage message;
   private RuntimeException failure;
 
   public SignedStream(DkimMessage message, ReadStream<Buffer> stream) {
+    super(stream);
     this.message = message;
-    this.stream = stream;
   }
 
   /** What the message threw on a chunk, or null. */
   public RuntimeException failure() {
     return failure;
-  }
-
-  @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> h) {
-    stream.exceptionHandler(h);
-    return this;
   }
 
   @Override
@@ -45,30 +38,6 @@ public final class SignedStream implements ReadStream<Buffer> {
       }
       h.handle(chunk);
     });
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    stream.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    stream.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    stream.fetch(amount);
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> endHandler(Handler<Void> h) {
-    stream.endHandler(h);
     return this;
   }
 }
