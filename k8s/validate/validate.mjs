@@ -191,8 +191,18 @@ if (cfg && sts) {
     return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? "s"];
   };
   const grace = seconds(val("server.shutdown-grace-period"));
-  if (!(pod.terminationGracePeriodSeconds >= grace + 15)) {
-    problems.push(`terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} is not shutdown-grace-period (${grace} s) plus at least 15 s`);
+  const preStop = (c.lifecycle?.preStop?.exec?.command ?? []).join(" ");
+  const drains = /\bqueue drain\b/.test(preStop);
+  const drain = drains ? seconds(val("cluster.drain.deliver-for")) + seconds(val("cluster.drain.hand-off-for")) : 0;
+  if (!(pod.terminationGracePeriodSeconds >= grace + drain + 15)) {
+    problems.push(`terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} is not shutdown-grace-period (${grace} s)`
+      + (drains ? ` plus cluster.drain's deliver-for and hand-off-for (${drain} s)` : "") + " plus at least 15 s");
+  }
+  if (val("cluster.drain.peer") && !drains) {
+    problems.push(`cluster.drain.peer is set but the container has no preStop "peregrine queue drain"`);
+  }
+  if (drains && !val("cluster.drain.peer")) {
+    problems.push(`the preStop drain has no cluster.drain.peer to hand the queue to: it would strand it on the claim`);
   }
   report(problems.length === 0, "statefulset.yaml agrees with peregrine.yaml (ports, hosts, probes, mounts, grace)", problems.join("; "));
 }

@@ -26,7 +26,8 @@ import java.util.function.BooleanSupplier;
  * answers), {@code GET /ready} (503 until the spool is recovered and every listener is bound, and again once
  * shutting down), {@code GET /metrics} (Prometheus text), and the queue administration that
  * {@code peregrine queue} uses, answered only to clients on a loopback address (403 otherwise):
- * {@code GET /queue}, {@code GET /queue/ID}, {@code POST /queue/flush}, {@code DELETE /queue/ID}.
+ * {@code GET /queue}, {@code GET /queue/ID}, {@code POST /queue/flush}, {@code DELETE /queue/ID},
+ * {@code POST /queue/drain} (answered when the drain is over).
  */
 public final class AdminServer {
 
@@ -36,11 +37,13 @@ public final class AdminServer {
   private final QueueManager queue;
   private final BooleanSupplier ready;
   private final SharedLimits limits;
+  private final Drainer drainer;
   private HttpServer server;
 
   AdminServer(Vertx vertx, PrometheusMeterRegistry registry, Spool spool, QueueManager queue, BooleanSupplier ready,
-              SharedLimits limits) {
+              SharedLimits limits, Drainer drainer) {
     this.limits = limits;
+    this.drainer = drainer;
     this.vertx = vertx;
     this.registry = registry;
     this.spool = spool;
@@ -94,6 +97,16 @@ public final class AdminServer {
       json(req, 200, new JsonObject().put("total", all.size()).put("entries", out));
     } else if (req.method() == HttpMethod.POST && rest.equals("flush")) {
       queue.flush().onComplete(ar -> json(req, 200, new JsonObject().put("flushed", spool.list().size())));
+    } else if (req.method() == HttpMethod.POST && rest.equals("drain")) {
+      // Answers when the drain is over (the preStop hook waits for it): listeners closed, the due mail
+      // delivered, the rest handed to cluster.drain.peer.
+      drainer.drain().onComplete(ar -> {
+        if (ar.succeeded()) {
+          json(req, 200, ar.result());
+        } else {
+          text(req, 409, "drain: " + ar.cause().getMessage() + "\n");
+        }
+      });
     } else if (req.method() == HttpMethod.GET && !rest.isEmpty()) {
       SpoolEntry e = spool.get(rest);
       if (e == null) {

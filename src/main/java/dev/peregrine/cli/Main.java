@@ -65,7 +65,7 @@ public final class Main {
    * What {@link #serve} started: the MX listener first, the relay behind them, and the HTTP endpoint's port
    * (-1 when {@code http.enabled} is false).
    */
-  public record Running(List<Bound> listeners, Relay relay, int httpPort) {
+  public record Running(List<Bound> listeners, Relay relay, int httpPort, Drainer drainer) {
     /** The MX listener's port. */
     public int port() {
       return listeners.get(0).port();
@@ -130,12 +130,12 @@ public final class Main {
   private static void stop(Vertx vertx, Running running) {
     try {
       // Not ready from the first moment of the stop: load balancers stop sending while sessions drain.
-      running.relay().ready().set(false);
-      List<Future<?>> stops = new ArrayList<>();
-      for (Bound b : running.listeners()) {
-        stops.add(vertx.undeploy(b.deploymentId()));
+      Drainer drainer = running.drainer();
+      drainer.closeListeners().await(60, TimeUnit.SECONDS);
+      if (drainer.onStop()) {
+        // A node of a cluster leaves nothing behind: what it cannot deliver goes to the others.
+        drainer.drain().await(drainer.limit().toSeconds(), TimeUnit.SECONDS);
       }
-      Future.join(stops).await(60, TimeUnit.SECONDS);
       running.relay().stop().await(60, TimeUnit.SECONDS);
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -282,7 +282,8 @@ public final class Main {
         queue.metrics(metrics);
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
         metrics.bind(limits);
-        AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get, limits);
+        Drainer drainer = new Drainer(vertx, clusterOptions, mailerOptions);
+        AdminServer admin = new AdminServer(vertx, registry, spool, queue, ready::get, limits, drainer);
         Relay r = new Relay(spool, queue, mailer, limits, signer, admin, ready);
         ((VertxInternal) vertx).addCloseHook(completion -> r.stop().onComplete(completion));
         Recovery found = spool.recovery();
@@ -306,8 +307,9 @@ public final class Main {
           }));
         }
         return deployed.compose(bound -> queue.start().map(v -> {
+              drainer.started(r, bound);
               ready.set(true);
-              return new Running(bound, r, adminPort.result());
+              return new Running(bound, r, adminPort.result(), drainer);
             }))
             .recover(t -> r.stop().transform(ignored -> Future.failedFuture(t)));
       })));

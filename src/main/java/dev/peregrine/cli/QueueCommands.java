@@ -18,13 +18,13 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /**
- * {@code peregrine queue list|show|flush|delete}: the running server's queue, over its HTTP endpoint on
+ * {@code peregrine queue list|show|flush|delete|drain}: the running server's queue, over its HTTP endpoint on
  * loopback ({@code http.host}/{@code http.port} of the configuration, or {@code --http HOST:PORT}).
  */
 @Command(name = "queue", mixinStandardHelpOptions = true,
     description = "Look at and act on the running server's queue (over its HTTP endpoint, from loopback).",
     subcommands = {QueueCommands.List.class, QueueCommands.Show.class, QueueCommands.Flush.class,
-        QueueCommands.Delete.class})
+        QueueCommands.Delete.class, QueueCommands.Drain.class})
 final class QueueCommands implements Runnable {
 
   @Spec
@@ -32,7 +32,7 @@ final class QueueCommands implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "name a queue command: list, show, flush or delete");
+    throw new ParameterException(spec.commandLine(), "name a queue command: list, show, flush, delete or drain");
   }
 
   /** What every queue command shares: where the server is, and one request to it. */
@@ -67,10 +67,14 @@ final class QueueCommands implements Runnable {
 
     /** The response, or null (with the reason on standard error) when the server cannot be reached. */
     HttpResponse<String> request(String method, String path) throws Exception {
+      return request(method, path, Duration.ofSeconds(30));
+    }
+
+    HttpResponse<String> request(String method, String path, Duration timeout) throws Exception {
       URI uri = base().resolve(path);
       HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
       try {
-        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+        return client.send(HttpRequest.newBuilder(uri).timeout(timeout)
             .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
       } catch (java.io.IOException e) {
         spec.commandLine().getErr().println("peregrine: cannot reach the server at " + uri + ": " + e);
@@ -171,6 +175,33 @@ final class QueueCommands implements Runnable {
         }
       }
       return code;
+    }
+  }
+
+  @Command(name = "drain", mixinStandardHelpOptions = true,
+      description = {"Take this node out of service: stop accepting mail, deliver what is due for cluster.drain.deliver-for,"
+          + " then hand the rest to cluster.drain.peer (the other nodes) and remove each message after the peer's 250.",
+          "Waits until the drain is over. Exit status 0 when the spool is empty, 3 when messages are left in it.",
+          "The server keeps running, accepting and delivering nothing: stop it next (the Kubernetes preStop hook)."})
+  static final class Drain extends Base {
+    @Option(names = "--timeout", paramLabel = "DURATION", description = "wait at most this long (default: ${DEFAULT-VALUE})")
+    Duration timeout = Duration.ofMinutes(15);
+
+    @Override
+    Integer run(PrintWriter out) throws Exception {
+      HttpResponse<String> r = request("POST", "/queue/drain", timeout);
+      if (r == null) {
+        return 1;
+      }
+      if (r.statusCode() != 200) {
+        return failed(r);
+      }
+      JsonObject body = new JsonObject(r.body());
+      int left = body.getInteger("left");
+      out.println("peregrine: drained: " + body.getInteger("queued-at-start") + " message(s) queued at the start, "
+          + body.getInteger("handed-off") + " handed off" + (body.getString("peer") == null ? "" : " to "
+          + body.getString("peer")) + ", " + left + " left in the spool");
+      return left == 0 ? 0 : 3;
     }
   }
 }

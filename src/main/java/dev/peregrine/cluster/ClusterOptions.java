@@ -23,6 +23,8 @@ public class ClusterOptions {
   public static final Duration DEFAULT_RETRY_PERIOD = Duration.ofSeconds(5);
   public static final int DEFAULT_POOL_SIZE = 8;
   public static final int DEFAULT_EXPECTED_NODES = 1;
+  public static final Duration DEFAULT_DRAIN_DELIVER_FOR = Duration.ofSeconds(20);
+  public static final Duration DEFAULT_DRAIN_HAND_OFF_FOR = Duration.ofSeconds(60);
 
   private List<String> redisEndpoints = new ArrayList<>();
   private String keyPrefix = DEFAULT_KEY_PREFIX;
@@ -32,6 +34,9 @@ public class ClusterOptions {
   private int poolSize = DEFAULT_POOL_SIZE;
   private int expectedNodes = DEFAULT_EXPECTED_NODES;
   private String nodeId = "";
+  private String drainPeer = "";
+  private Duration drainDeliverFor = DEFAULT_DRAIN_DELIVER_FOR;
+  private Duration drainHandOffFor = DEFAULT_DRAIN_HAND_OFF_FOR;
 
   public ClusterOptions() {
   }
@@ -50,6 +55,12 @@ public class ClusterOptions {
             throw new IllegalArgumentException("cluster.redis must be a section, not " + v);
           }
           redis(redis);
+        }
+        case "drain" -> {
+          if (!(v instanceof JsonObject drain)) {
+            throw new IllegalArgumentException("cluster.drain must be a section, not " + v);
+          }
+          drain(drain);
         }
         case "expected-nodes" -> setExpectedNodes(ProtocolConfig.wholeNumber("cluster.expected-nodes", v));
         case "node-id" -> {
@@ -97,12 +108,32 @@ public class ClusterOptions {
     }
   }
 
+  private void drain(JsonObject json) {
+    for (String key : json.fieldNames()) {
+      Object v = json.getValue(key);
+      String name = "cluster.drain." + key;
+      switch (key) {
+        case "peer" -> {
+          if (!(v instanceof String s)) {
+            throw new IllegalArgumentException(name + " must be a string (host[:port]), not " + v);
+          }
+          setDrainPeer(s);
+        }
+        case "deliver-for" -> setDrainDeliverFor(ProtocolConfig.duration(name, v));
+        case "hand-off-for" -> setDrainHandOffFor(ProtocolConfig.duration(name, v));
+        default -> throw new IllegalArgumentException("unknown cluster.drain option '" + key + "'");
+      }
+    }
+  }
+
   public JsonObject toJson() {
     return new JsonObject()
         .put("redis", new JsonObject().put("endpoints", new JsonArray(new ArrayList<>(redisEndpoints)))
             .put("key-prefix", keyPrefix).put("lease-time", leaseTime.toString()).put("timeout", timeout.toString())
             .put("retry-period", retryPeriod.toString()).put("pool-size", poolSize))
-        .put("expected-nodes", expectedNodes).put("node-id", nodeId);
+        .put("expected-nodes", expectedNodes).put("node-id", nodeId)
+        .put("drain", new JsonObject().put("peer", drainPeer).put("deliver-for", drainDeliverFor.toString())
+            .put("hand-off-for", drainHandOffFor.toString()));
   }
 
   /** True when limits are shared through Redis (some endpoint is set). */
@@ -198,6 +229,57 @@ public class ClusterOptions {
 
   public ClusterOptions setNodeId(String nodeId) {
     this.nodeId = nodeId == null ? "" : nodeId;
+    return this;
+  }
+
+  /**
+   * Where a draining node hands what it could not deliver in {@link #getDrainDeliverFor()}: {@code host[:port]}
+   * (port 25 by default) of the other nodes, usually the cluster's SMTP Service, which must accept relaying
+   * from the nodes. Empty: a drain leaves the rest in the spool for the node's next start, and SIGTERM does
+   * not drain.
+   */
+  public String getDrainPeer() {
+    return drainPeer;
+  }
+
+  public ClusterOptions setDrainPeer(String peer) {
+    String p = peer == null ? "" : peer.trim();
+    if (!p.isEmpty()) {
+      try {
+        dev.peregrine.dns.MxResolverOptions.Route.parse(p, 25);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("cluster.drain.peer: " + e.getMessage(), e);
+      }
+    }
+    this.drainPeer = p;
+    return this;
+  }
+
+  /** True when a drain (and so SIGTERM) hands the rest of the queue to {@link #getDrainPeer()}. */
+  public boolean handsOff() {
+    return !drainPeer.isEmpty();
+  }
+
+  /** How long a draining node goes on delivering (with its listeners closed) before it hands off the rest. */
+  public Duration getDrainDeliverFor() {
+    return drainDeliverFor;
+  }
+
+  public ClusterOptions setDrainDeliverFor(Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException("cluster.drain.deliver-for must be zero or more, not " + d);
+    }
+    this.drainDeliverFor = d;
+    return this;
+  }
+
+  /** How long the hand-off tries; what is not handed off by then stays in the spool (and is logged). */
+  public Duration getDrainHandOffFor() {
+    return drainHandOffFor;
+  }
+
+  public ClusterOptions setDrainHandOffFor(Duration d) {
+    this.drainHandOffFor = ProtocolConfig.positive("cluster.drain.hand-off-for", d);
     return this;
   }
 

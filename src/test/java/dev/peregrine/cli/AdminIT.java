@@ -43,7 +43,7 @@ class AdminIT extends VertxFixture {
     return new Cli(exit, out.toString(), err.toString());
   }
 
-  private static HttpResponse<String> get(int port, String path) throws Exception {
+  static HttpResponse<String> get(int port, String path) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }

@@ -85,6 +85,7 @@ public final class QueueManager {
   private final java.nio.file.Path storage;
   private boolean stopping;
   private Promise<Void> idle;
+  private Promise<Void> quiet;
 
   private record Due(Instant at, String id) {
   }
@@ -246,6 +247,45 @@ public final class QueueManager {
     return done.future();
   }
 
+  /**
+   * A drain's delivery phase: goes on delivering what is due (the listeners are closed by now) until nothing
+   * is due and no attempt is under way, or {@code deliverFor} has passed, then stops as {@link #stop()}
+   * does. Entries deferred to a later time are not waited for: they are left for the hand-off.
+   */
+  public Future<Void> drain(Duration deliverFor) {
+    Promise<Void> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      if (stopping) {
+        done.complete();
+        return;
+      }
+      quiet = done;
+      long timer = vertx.setTimer(Math.max(1, deliverFor.toMillis()), t -> ctx.runOnContext(x -> done.tryComplete()));
+      done.future().onComplete(ar -> vertx.cancelTimer(timer));
+      checkQuiet();
+    });
+    return done.future().compose(v -> stop());
+  }
+
+  /** During a drain: completes its delivery phase once nothing is due now and nothing is under way. */
+  private void checkQuiet() {
+    if (quiet == null || !busy.isEmpty()) {
+      return;
+    }
+    Instant now = Instant.now();
+    for (Due head = due.peek(); head != null; head = due.peek()) {
+      if (!head.at().equals(scheduled.get(head.id()))) {
+        due.poll();
+        continue;
+      }
+      if (!head.at().isAfter(now)) {
+        return;
+      }
+      break;
+    }
+    quiet.tryComplete();
+  }
+
   // ---- scheduling (on ctx) ----
 
   private void schedule(SpoolEntry e) {
@@ -320,6 +360,7 @@ public final class QueueManager {
       }
     } else {
       arm();
+      checkQuiet();
     }
   }
 
@@ -374,7 +415,11 @@ public final class QueueManager {
     });
   }
 
-  private Future<Void> deliverRemotely(SpoolEntry e, List<Integer> idx, Map<Integer, RecipientOutcome> out) {
+  /**
+   * The message to send for recipients {@code idx} of {@code e}: its sender, RET, ENVID and BODY, each
+   * recipient's NOTIFY and ORCPT, the content read from the spool (each attempt reads it afresh).
+   */
+  static MailMessage message(Spool spool, SpoolEntry e, List<Integer> idx) {
     SpoolEnvelope env = e.envelope();
     List<MailTransaction.Recipient> rcpts = new ArrayList<>();
     for (int i : idx) {
@@ -386,8 +431,13 @@ public final class QueueManager {
     }
     EsmtpParam.Body body = env.mail().param(EsmtpParam.Body.class);
     String id = e.id();
-    MailMessage message = new MailMessage(env.sender(), rcpts, null, () -> spool.open(id), env.ret(), env.envId(),
+    return new MailMessage(env.sender(), rcpts, null, () -> spool.open(id), env.ret(), env.envId(),
         body == null ? null : body.type());
+  }
+
+  private Future<Void> deliverRemotely(SpoolEntry e, List<Integer> idx, Map<Integer, RecipientOutcome> out) {
+    MailMessage message = message(spool, e, idx);
+    List<MailTransaction.Recipient> rcpts = message.recipients();
     return mailer.send(message).transform(ar -> {
       MailResult result = ar.succeeded() ? ar.result() : null;
       for (int k = 0; k < idx.size(); k++) {
