@@ -221,9 +221,16 @@ public final class Main {
   static VertxOptions vertxOptions() {
     // Netty's epoll transport where it loads (the fat jar carries it for Linux x86-64 and aarch64), NIO
     // elsewhere; -Dperegrine.native-transport=false forces NIO.
-    return new VertxOptions().setFileSystemOptions(
+    VertxOptions options = new VertxOptions().setFileSystemOptions(
         new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
         .setPreferNativeTransport(!"false".equals(System.getProperty("peregrine.native-transport")));
+    // -Dperegrine.blocked-thread-stack-ms=N: a blocked-thread warning carries the thread's stack from N ms
+    // (Vert.x's default: only past 5 s), to find what held an event loop.
+    String stackAfter = System.getProperty("peregrine.blocked-thread-stack-ms");
+    if (stackAfter != null) {
+      options.setWarningExceptionTime(Long.parseLong(stackAfter)).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    }
+    return options;
   }
 
 

@@ -42,8 +42,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>When a call fails or outlives {@code timeout}, the node switches to {@link LocalLimits} of cap /
  * {@code expected-nodes}, logs it once, pings Redis every {@code retry-period}, and switches back when it
- * answers (logged once too). Permits granted locally stay local; leases granted by Redis are renewed again
- * once it is back (a lease that expired meanwhile is added again: the session it stands for is still open).
+ * answers (logged once too). While down, a connection slot is granted when this node holds fewer than its
+ * share of the key, counting the slots Redis granted before the outage (whose idle sessions are closed at
+ * the switch); every slot, local or not, is renewed into Redis once it is back (one that expired meanwhile,
+ * or was lost with a restarted Redis, is added again: the session it stands for is still open). So the
+ * cluster holds a cap exactly while Redis answers; during an outage a node holds at most the larger of its
+ * share and the busy sessions it had when Redis went away.
  */
 public final class RedisLimits implements SharedLimits {
 
@@ -94,10 +98,13 @@ public final class RedisLimits implements SharedLimits {
   private final long leaseMillis;
   private final long timeoutMillis;
   private final AtomicLong ids = new AtomicLong();
+  /** Tells this process's leases from those a previous process of the same node id left in Redis. */
+  private final String run = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
   private final AtomicLong calls = new AtomicLong();
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, String> shas = new ConcurrentHashMap<>();
   private final AtomicBoolean down = new AtomicBoolean();
+  private final AtomicBoolean confirming = new AtomicBoolean();
   private volatile String downReason;
   private volatile Instant downSince;
   private final long renewTimer;
@@ -181,22 +188,42 @@ public final class RedisLimits implements SharedLimits {
 
   private void tryLease(ContextInternal ctx, String key, int cap, long deadline, long waitMillis, long backoff,
                         Promise<Permit> p) {
+    String member = node + "#" + run + "-" + ids.incrementAndGet();
+    String setKey = options.getKeyPrefix() + "lease:" + key;
     if (down.get()) {
+      Lease l = localLease(key, setKey, member, cap);
+      if (l != null) {
+        p.complete(release(l));
+        return;
+      }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-      local.acquire(key, cap, Math.max(1, left)).onComplete(p);
+      if (left <= 0) {
+        p.fail(new LimitWaitException("no slot of " + key + " (cap " + cap + " / " + options.getExpectedNodes()
+            + " nodes while Redis is unreachable) came free within " + waitMillis + " ms"));
+        return;
+      }
+      long wait = Math.min(left, backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+      vertx.setTimer(Math.max(1, wait), id -> ctx.runOnContext(v ->
+          tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
       return;
     }
-    String member = node + "#" + ids.incrementAndGet();
-    String setKey = options.getKeyPrefix() + "lease:" + key;
     script(LEASE, List.of(setKey, options.getKeyPrefix() + "want:" + key),
         List.of(Long.toString(leaseMillis), Integer.toString(cap), member, Long.toString(WANT_MILLIS)))
         .onComplete(ar -> {
           if (ar.failed()) {
             failed(ar.cause());
-            tryLease(ctx, key, cap, deadline, waitMillis, backoff, p);
+            if (System.nanoTime() - deadline >= 0) {
+              p.fail(new LimitWaitException("no slot of " + key + " within " + waitMillis + " ms: Redis " + ar.cause().getMessage()));
+              return;
+            }
+            // Again once the PING has decided (local limits if Redis is down), without spinning meanwhile.
+            vertx.setTimer(Math.max(1, Math.min(timeoutMillis, 50)), id -> ctx.runOnContext(v ->
+                tryLease(ctx, key, cap, deadline, waitMillis, backoff, p)));
           } else if (ar.result().toInteger() == 1) {
             Lease l = new Lease(key, setKey, member);
-            leases.put(member, l);
+            synchronized (this) {
+              leases.put(member, l);
+            }
             p.complete(release(l));
           } else {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -213,6 +240,21 @@ public final class RedisLimits implements SharedLimits {
         });
   }
 
+  /**
+   * While Redis is unreachable: a slot of this node's share (cap / expected-nodes, at least one), counting the
+   * slots it already holds of the key, those Redis granted before the outage included; null when the share is
+   * taken. The lease is kept like the others, so Redis learns of it with the first renewal once it is back.
+   */
+  private synchronized Lease localLease(String key, String setKey, String member, int cap) {
+    long held = leases.values().stream().filter(l -> l.name().equals(key)).count();
+    if (held >= Math.max(1, cap / options.getExpectedNodes())) {
+      return null;
+    }
+    Lease l = new Lease(key, setKey, member);
+    leases.put(member, l);
+    return l;
+  }
+
   private Permit release(Lease l) {
     AtomicBoolean done = new AtomicBoolean();
     return () -> {
@@ -226,7 +268,14 @@ public final class RedisLimits implements SharedLimits {
   }
 
   private void renew() {
-    if (down.get() || closed || leases.isEmpty()) {
+    if (down.get() || closed) {
+      return;
+    }
+    if (leases.isEmpty()) {
+      // Nothing to renew: a PING instead, so that a node with nothing to send still knows (and reports on
+      // /ready and in the metrics) whether Redis answers.
+      calls.incrementAndGet();
+      redis.send(Request.cmd(Command.PING)).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(this::failed);
       return;
     }
     List<String> keys = new ArrayList<>();
@@ -309,7 +358,24 @@ public final class RedisLimits implements SharedLimits {
     }
   }
 
+  /**
+   * A call failed or was slow: one PING decides. If it answers in time this was a slow moment (a busy
+   * machine, a long script queue) and the limits stay shared; if not, the node goes to local limits.
+   */
   private void failed(Throwable cause) {
+    if (closed || down.get() || !confirming.compareAndSet(false, true)) {
+      return;
+    }
+    calls.incrementAndGet();
+    redis.send(Request.cmd(Command.PING)).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      confirming.set(false);
+      if (ar.failed()) {
+        down(cause);
+      }
+    });
+  }
+
+  private void down(Throwable cause) {
     if (closed || !down.compareAndSet(false, true)) {
       return;
     }
@@ -317,6 +383,11 @@ public final class RedisLimits implements SharedLimits {
     downReason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     LOG.log(System.Logger.Level.WARNING, "cluster: Redis " + endpointForLog() + " unreachable (" + downReason
         + "): local limits of each cap and rate / " + options.getExpectedNodes() + " until it answers");
+    // Sessions opened under the shared caps stay open, but the idle ones go: they count against this node's share.
+    java.util.function.Consumer<String> h = contention;
+    if (h != null && options.getExpectedNodes() > 1) {
+      leases.values().stream().map(Lease::name).distinct().forEach(h);
+    }
     probeTimer = vertx.setPeriodic(options.getRetryPeriod().toMillis(), id -> probe());
   }
 

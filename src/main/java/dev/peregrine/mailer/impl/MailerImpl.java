@@ -125,19 +125,44 @@ public final class MailerImpl implements Mailer {
     this.pool = SessionPool.create(vertx, options.getPool(), this::connect);
   }
 
+  /** How long a node with sessions open to an address waits for one more cluster-wide slot. */
+  private static final long SLOT_GLANCE_MILLIS = 50;
+
+  /** Sessions open (or opening) per address under cluster-wide slots. */
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> openLimited = new java.util.concurrent.ConcurrentHashMap<>();
+
   private Future<ClientSession> connect(PoolKey key, String serverName) {
     SharedLimits shared = limits;
     if (shared != null) {
       // Across the cluster: the connection rate of the address, then one of its max-per-host slots, held
       // until the session closes.
-      long wait = options.getPool().getWaitTimeout().toMillis();
+      // With sessions of its own open there, a node only glances for a free slot: when the cluster's are
+      // taken, the pool hands the caller one of those sessions as it comes free rather than a connection
+      // that may wait out the whole wait-timeout.
+      java.util.concurrent.atomic.AtomicInteger open = openLimited.computeIfAbsent(key.address(), a -> new java.util.concurrent.atomic.AtomicInteger());
+      boolean hasSessions = open.get() > 0;
+      long wait = hasSessions ? Math.min(SLOT_GLANCE_MILLIS, options.getPool().getWaitTimeout().toMillis())
+          : options.getPool().getWaitTimeout().toMillis();
       int cpm = options.getConnectionsPerMinute();
       Future<Void> turn = cpm == 0 ? Future.succeededFuture()
           : shared.rate("connect:" + key.address(), cpm / 60.0, Math.max(1, cpm / 60.0), wait);
       return turn.compose(v -> shared.acquire("mx:" + key.address(), options.getPool().getMaxPerHost(), wait))
-          .compose(permit -> client.connect(key.address(), key.port(), serverName)
-              .<ClientSession>map(s -> new LimitedSession(s, permit))
-              .onFailure(t -> permit.release()));
+          .recover(t -> Future.failedFuture(hasSessions && t instanceof SharedLimits.LimitWaitException
+              ? new PoolExhaustedException("the cluster's " + options.getPool().getMaxPerHost() + " sessions to "
+                  + key.address() + " are taken: " + t.getMessage()) : t))
+          .compose(permit -> {
+            open.incrementAndGet();
+            java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+            SharedLimits.Permit counted = () -> {
+              if (released.compareAndSet(false, true)) {
+                permit.release();
+                open.decrementAndGet();
+              }
+            };
+            return client.connect(key.address(), key.port(), serverName)
+                .<ClientSession>map(s -> new LimitedSession(s, counted))
+                .onFailure(t -> counted.release());
+          });
     }
     if (options.getConnectionsPerMinute() == 0) {
       return client.connect(key.address(), key.port(), serverName);

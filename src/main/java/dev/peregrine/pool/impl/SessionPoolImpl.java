@@ -35,6 +35,9 @@ import java.util.function.LongSupplier;
  */
 public final class SessionPoolImpl implements SessionPool {
 
+  /** How long a key whose connector said "capped" opens no new session. */
+  private static final long CAPPED_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(250);
+
   private final class Group {
     final PoolKey key;
     final List<Slot> slots = new ArrayList<>(4);
@@ -42,6 +45,11 @@ public final class SessionPoolImpl implements SessionPool {
     int connecting;
     /** Sessions leaving (QUIT sent, socket not yet closed): they still count against the caps. */
     int closing;
+    /**
+     * Until this time no new session is opened for the key: the connector said the slots beyond those open
+     * are taken elsewhere (a cluster-wide cap), so waiters wait for the open ones.
+     */
+    long cappedUntil;
 
     Group(PoolKey key) {
       this.key = key;
@@ -232,7 +240,8 @@ public final class SessionPoolImpl implements SessionPool {
       return true;
     }
     Long down = downUntil.get(endpoint(g.key));
-    boolean mayConnect = down == null || now - down >= 0; // sessions already open still serve while it is down
+    // Sessions already open still serve while it is down, or while the slots beyond them are taken elsewhere.
+    boolean mayConnect = (down == null || now - down >= 0) && now - g.cappedUntil >= 0;
     if (mayConnect && g.size() < options.getMaxPerKey() && makeRoom(g.key.address(), after)) {
       g.connecting++;
       perHost.merge(g.key.address(), 1, Integer::sum);
@@ -367,7 +376,15 @@ public final class SessionPoolImpl implements SessionPool {
     synchronized (this) {
       g.connecting--;
       long now = clock.getAsLong();
-      if (ar.failed()) {
+      if (ar.failed() && ar.cause() instanceof PoolExhaustedException && !g.slots.isEmpty() && !closed) {
+        // No more room for this key elsewhere (the connector's cap): the caller waits for an open session,
+        // and no new one is tried for a while.
+        perHost.merge(g.key.address(), -1, SessionPoolImpl::sumOrForget);
+        total--;
+        g.cappedUntil = now + CAPPED_NANOS;
+        g.waiters.addFirst(w);
+        w.timer = vertx.setTimer(options.getWaitTimeout().toMillis(), id -> timedOut(g, w));
+      } else if (ar.failed()) {
         connectFailures++;
         perHost.merge(g.key.address(), -1, SessionPoolImpl::sumOrForget);
         total--;
