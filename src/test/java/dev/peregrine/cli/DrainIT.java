@@ -109,9 +109,7 @@ class DrainIT extends VertxFixture {
   @Test
   void theDeferredMailGoesToThePeerAndTheSpoolEndsEmpty() throws Exception {
     RecordingHandler sink = new RecordingHandler();
-    int sinkPort = Peer.freePort();
-    SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(sinkPort).setHostname("sink.test"), sink)
-        .listen().await(10, TimeUnit.SECONDS);
+    int sinkPort = listen(sink);
     int dead = Peer.freePort();
     int portB = Peer.freePort();
     Main.Running a = Main.serve(vertx, config("a", 0, sinkPort, dead, "[127.0.0.1]:" + portB).toString(), new JsonObject())
@@ -185,9 +183,7 @@ class DrainIT extends VertxFixture {
   @Test
   void withoutAPeerTheRestStaysInTheSpool() throws Exception {
     RecordingHandler sink = new RecordingHandler();
-    int sinkPort = Peer.freePort();
-    SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(sinkPort).setHostname("sink.test"), sink)
-        .listen().await(10, TimeUnit.SECONDS);
+    int sinkPort = listen(sink);
     Main.Running a = Main.serve(vertx, config("a", 0, sinkPort, Peer.freePort(), null).toString(), new JsonObject())
         .await(30, TimeUnit.SECONDS);
     inject(a.port());
@@ -196,6 +192,14 @@ class DrainIT extends VertxFixture {
     assertThat(result[0]).as(result[1] + result[2]).isEqualTo("3");
     assertThat(result[1]).contains("0 handed off, 6 left in the spool");
     assertThat(a.relay().spool().list()).hasSize(6);
+  }
+
+  /** ok.test's exchanger on a free port of 127.0.0.1. */
+  private int listen(RecordingHandler sink) throws Exception {
+    int port = Peer.freePort();
+    SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(port).setHostname("sink.test"), sink)
+        .listen().await(10, TimeUnit.SECONDS);
+    return port;
   }
 
   private byte[] read(Main.Running r, String id) throws Exception {

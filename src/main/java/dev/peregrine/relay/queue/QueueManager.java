@@ -272,18 +272,20 @@ public final class QueueManager {
     if (quiet == null || !busy.isEmpty()) {
       return;
     }
-    Instant now = Instant.now();
-    for (Due head = due.peek(); head != null; head = due.peek()) {
-      if (!head.at().equals(scheduled.get(head.id()))) {
-        due.poll();
-        continue;
-      }
-      if (!head.at().isAfter(now)) {
-        return;
-      }
-      break;
+    Due head = liveHead();
+    if (head == null || head.at().isAfter(Instant.now())) {
+      quiet.tryComplete();
     }
-    quiet.tryComplete();
+  }
+
+  /** The earliest entry still scheduled at its time; stale ones (rescheduled or gone) are dropped on the way. */
+  private Due liveHead() {
+    Due head = due.peek();
+    while (head != null && !head.at().equals(scheduled.get(head.id()))) {
+      due.poll();
+      head = due.peek();
+    }
+    return head;
   }
 
   // ---- scheduling (on ctx) ----
@@ -335,15 +337,8 @@ public final class QueueManager {
   private void dispatch() {
     Instant now = Instant.now();
     while (!stopping && busy.size() < options.getMaxDeliveries()) {
-      Due head = due.peek();
-      if (head == null) {
-        return;
-      }
-      if (!head.at().equals(scheduled.get(head.id()))) {
-        due.poll();
-        continue;
-      }
-      if (head.at().isAfter(now)) {
+      Due head = liveHead();
+      if (head == null || head.at().isAfter(now)) {
         return;
       }
       due.poll();
