@@ -22,7 +22,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 jit_ns() { for t in /proc/"$1"/task/*; do case "$(cat "$t/comm" 2>/dev/null)" in C1\ Compi*|C2\ Compi*) cat "$t/schedstat";; esac; done | awk '{s += $1} END {printf "%.0f\n", s}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b == 0) printf "-"; else printf "%.2f", a / b}'; }
 
 # CPU pinning, used by client-bench.sh: with PIN_SINK=N the sink runs on CPU N only, with PIN_CLIENT=M every
 # client process (smtp-source, the JVMs) on CPU M only (through ${PIN_CLIENT:+taskset ...}). Unset: none.
@@ -50,8 +50,9 @@ source_run() {
 }
 
 # ClientLoad WHO HOST PORT SESSIONS MESSAGES SIZE: prints "msgs/s cpu-seconds-per-1000".
+# Each run bounded by RUN_TIMEOUT seconds (default 300): a run cut short prints no numbers.
 java_run() {
-  ${PIN_CLIENT:+taskset -c "$PIN_CLIENT"} java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
+  timeout "${RUN_TIMEOUT:-300}" ${PIN_CLIENT:+taskset -c "$PIN_CLIENT"} java -cp "$JAR" dev.peregrine.bench.ClientLoad "$@" | { echo "== ClientLoad $*"; cat; } | tee -a "${BENCH_LOG:-/dev/null}" | awk '/^msgs\/s/ {r = $2} /^cpu-s-per-1000/ {c = $2} END {print r, c}'
 }
 
 # Machine-readable output, used by run-all.sh: with CSV=FILE every measured run appends one row

@@ -119,8 +119,9 @@ else
   scale_size=(SLOW_DIV=8 MSG_SCALE=0.25)
   # The JVM clients' warm-up capped at 5 s here: at 100 KiB the Vert.x client and Simple Java Mail send 20-50
   # msg/s and never settle the JIT, so each of their runs spent the whole 15 s (the step ran out of its 600 s).
-  client=(SESSIONS="1 10" WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5)
-  latency=(WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5)
+  # Above 1 KiB those two run at 10 sessions only, and every JVM run is bounded at 180 s.
+  client=(SESSIONS="1 10" WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5 SLOW_SESSIONS_100K=10 RUN_TIMEOUT=180)
+  latency=(WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5 RUN_TIMEOUT=180)
   mailer=(MSG_SCALE=0.3)
   relay=(MESSAGES=500)
   idle=10000; per_step=600
