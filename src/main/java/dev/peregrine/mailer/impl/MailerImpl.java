@@ -45,6 +45,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The {@link Mailer}: resolve → group by mail exchanger set → split → throttle → pooled session → outcome
@@ -490,10 +491,11 @@ public final class MailerImpl implements Mailer {
       // The destination's concurrency and rate across the cluster, after the node's own (in arrival order).
       long wait = options.getPool().getWaitTimeout().toMillis();
       double rate = options.getDestinationRate();
+      // The rate's turn is taken once a session is leased: a transaction the exchanger's cap defers spends none.
+      Turn turn = rate <= 0 ? Turn.FREE : new Turn(() -> shared.rate("dest:" + dest, rate, Math.max(1, rate), wait));
       return throttle.acquire()
-          .compose(v -> rate <= 0 ? Future.<Void>succeededFuture() : shared.rate("dest:" + dest, rate, Math.max(1, rate), wait))
           .compose(v -> shared.acquire("dest:" + dest, options.getDestinationConcurrency(), wait))
-          .compose(permit -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null)
+          .compose(permit -> attempt(m, targets, turn, 0, STALE_RETRIES, new ArrayList<>(idx), out, null)
               .onComplete(ar -> permit.release()))
           .recover(t -> {
             if (!(t instanceof SharedLimits.LimitWaitException)) {
@@ -509,7 +511,7 @@ public final class MailerImpl implements Mailer {
           .onComplete(ar -> let(destinations, dest, throttle));
     }
     return throttle.acquire()
-        .compose(v -> attempt(m, targets, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
+        .compose(v -> attempt(m, targets, Turn.FREE, 0, STALE_RETRIES, new ArrayList<>(idx), out, null))
         .onComplete(ar -> let(destinations, dest, throttle)); // the permit goes back whatever happened
   }
 
@@ -519,7 +521,7 @@ public final class MailerImpl implements Mailer {
   }
 
   /** Tries targets from {@code t} on; settles every recipient of {@code idx} before completing. */
-  private Future<Void> attempt(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+  private Future<Void> attempt(MailMessage m, List<Target> targets, Turn turn, int t, int staleLeft, List<Integer> idx,
                                AtomicReferenceArray<RecipientOutcome> out, Throwable last) {
     if (t >= targets.size()) {
       Reply reply = failureReply(last, targets.isEmpty() ? "?" : targets.get(0).host());
@@ -539,38 +541,44 @@ public final class MailerImpl implements Mailer {
         return Future.succeededFuture();
       }
       if (lar.failed()) {
-        return failover(m, targets, t, staleLeft, idx, out, lar.cause());
+        return failover(m, targets, turn, t, staleLeft, idx, out, lar.cause());
       }
       Lease lease = lar.result();
-      List<MailTransaction.Recipient> rcpts = new ArrayList<>(idx.size());
-      for (int i : idx) {
-        rcpts.add(m.recipients().get(i));
-      }
-      MailTransaction tx;
-      try {
-        tx = m.transaction(rcpts);
-      } catch (RuntimeException e) {
-        lease.release();
-        for (int i : idx) {
-          settle(m, out, i, Reply.of(554, "5.6.0", "Cannot open the content: " + Reply.lineText(e.getMessage())), null);
-        }
-        return Future.succeededFuture();
-      }
-      transactions.incrementAndGet();
-      return lease.session().send(tx).transform(sar -> sar.succeeded()
-          ? settled(m, targets, t, staleLeft, idx, out, lease, sar.result())
-          : failed(m, targets, t, staleLeft, idx, out, lease, sar.cause(), last));
+      return turn.take().onFailure(x -> lease.release()).compose(v -> send(m, targets, turn, t, staleLeft, idx, out, lease, last));
     });
   }
 
+  /** Sends the transaction of {@code idx} on a leased session. */
+  private Future<Void> send(MailMessage m, List<Target> targets, Turn turn, int t, int staleLeft, List<Integer> idx,
+                            AtomicReferenceArray<RecipientOutcome> out, Lease lease, Throwable last) {
+    List<MailTransaction.Recipient> rcpts = new ArrayList<>(idx.size());
+    for (int i : idx) {
+      rcpts.add(m.recipients().get(i));
+    }
+    MailTransaction tx;
+    try {
+      tx = m.transaction(rcpts);
+    } catch (RuntimeException e) {
+      lease.release();
+      for (int i : idx) {
+        settle(m, out, i, Reply.of(554, "5.6.0", "Cannot open the content: " + Reply.lineText(e.getMessage())), null);
+      }
+      return Future.succeededFuture();
+    }
+    transactions.incrementAndGet();
+    return lease.session().send(tx).transform(sar -> sar.succeeded()
+        ? settled(m, targets, turn, t, staleLeft, idx, out, lease, sar.result())
+        : failed(m, targets, turn, t, staleLeft, idx, out, lease, sar.cause(), last));
+  }
+
   /** A transaction that failed: retried, failed over, or settled, by what kind of failure it was. */
-  private Future<Void> failed(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+  private Future<Void> failed(MailMessage m, List<Target> targets, Turn turn, int t, int staleLeft, List<Integer> idx,
                               AtomicReferenceArray<RecipientOutcome> out, Lease lease, Throwable e, Throwable last) {
     Target target = targets.get(t);
     if (!(e instanceof SmtpClientFailure failure)) {
       // Not the client's (it types all its failures): as if the session were lost.
       lease.discard();
-      return failover(m, targets, t, staleLeft, idx, out, e);
+      return failover(m, targets, turn, t, staleLeft, idx, out, e);
     }
     return switch (failure.kind()) {
       case CONNECTION_LOST -> {
@@ -578,14 +586,14 @@ public final class MailerImpl implements Mailer {
           // The server dropped the idle session: not a failure, try again on a fresh one.
           lease.discard();
           staleRetries.incrementAndGet();
-          yield attempt(m, targets, t, staleLeft - 1, idx, out, last);
+          yield attempt(m, targets, turn, t, staleLeft - 1, idx, out, last);
         }
         lease.discard();
-        yield failover(m, targets, t, staleLeft, idx, out, e);
+        yield failover(m, targets, turn, t, staleLeft, idx, out, e);
       }
       case TIMED_OUT -> {
         lease.discard();
-        yield failover(m, targets, t, staleLeft, idx, out, e);
+        yield failover(m, targets, turn, t, staleLeft, idx, out, e);
       }
       case REFUSED_LOCALLY -> {
         SmtpClientException refused = (SmtpClientException) e;
@@ -597,7 +605,7 @@ public final class MailerImpl implements Mailer {
         if (t + 1 < targets.size()) {
           // Refused for this server's extensions (SIZE, 8BITMIME, SMTPUTF8, BINARYMIME): another exchanger
           // may offer them.
-          yield failover(m, targets, t, staleLeft, idx, out, e);
+          yield failover(m, targets, turn, t, staleLeft, idx, out, e);
         }
         yield settleAll(m, idx, out, refused.reply(), target.host());
       }
@@ -610,7 +618,7 @@ public final class MailerImpl implements Mailer {
         }
         // The session was refused (greeting, EHLO, STARTTLS, AUTH): another exchanger may take it.
         lease.discard();
-        yield failover(m, targets, t, staleLeft, idx, out, e);
+        yield failover(m, targets, turn, t, staleLeft, idx, out, e);
       }
     };
   }
@@ -624,15 +632,15 @@ public final class MailerImpl implements Mailer {
   }
 
   /** The next address, when there is one (else {@link #attempt} settles the recipients as not taken). */
-  private Future<Void> failover(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+  private Future<Void> failover(MailMessage m, List<Target> targets, Turn turn, int t, int staleLeft, List<Integer> idx,
                                 AtomicReferenceArray<RecipientOutcome> out, Throwable cause) {
     if (t + 1 < targets.size()) {
       failovers.incrementAndGet();
     }
-    return attempt(m, targets, t + 1, staleLeft, idx, out, cause);
+    return attempt(m, targets, turn, t + 1, staleLeft, idx, out, cause);
   }
 
-  private Future<Void> settled(MailMessage m, List<Target> targets, int t, int staleLeft, List<Integer> idx,
+  private Future<Void> settled(MailMessage m, List<Target> targets, Turn turn, int t, int staleLeft, List<Integer> idx,
                                AtomicReferenceArray<RecipientOutcome> out, Lease lease, DeliveryResult r) {
     Target target = targets.get(t);
     Reply mail = r.mailReply();
@@ -640,7 +648,7 @@ public final class MailerImpl implements Mailer {
       if (mail.code() == 421) {
         // The server is going away: another exchanger may take it.
         lease.discard();
-        return failover(m, targets, t, staleLeft, idx, out, new SmtpClientException.Rejected(SmtpClientException.Phase.MAIL,
+        return failover(m, targets, turn, t, staleLeft, idx, out, new SmtpClientException.Rejected(SmtpClientException.Phase.MAIL,
             "MAIL FROM:" + m.from(), mail));
       }
       lease.release();
@@ -667,7 +675,7 @@ public final class MailerImpl implements Mailer {
     if (again.isEmpty()) {
       return Future.succeededFuture();
     }
-    return attempt(m, targets, t, staleLeft, again, out, null);
+    return attempt(m, targets, turn.next(), t, staleLeft, again, out, null);
   }
 
   private void settle(MailMessage m, AtomicReferenceArray<RecipientOutcome> out, int i, Reply reply, String host) {
@@ -723,5 +731,33 @@ public final class MailerImpl implements Mailer {
   public Future<Void> close() {
     return pool.close().transform(x -> client.close()).transform(x -> resolver.close())
         .transform(x -> signer != null && ownsSigner ? signer.close() : Future.succeededFuture());
+  }
+
+  /**
+   * A transaction's turn under the cluster's destination rate: taken once, when it first has a session (a
+   * retry on a fresh session or at the next exchanger does not take another), so that a transaction deferred
+   * before it could be sent has spent none of the rate.
+   */
+  static final class Turn {
+    static final Turn FREE = new Turn(Future::succeededFuture);
+
+    private final Supplier<Future<Void>> take;
+    private Future<Void> taken;
+
+    Turn(Supplier<Future<Void>> take) {
+      this.take = take;
+    }
+
+    Future<Void> take() {
+      if (taken == null) {
+        taken = take.get();
+      }
+      return taken;
+    }
+
+    /** The turn of the next transaction of the same message (recipients split off after a 452 4.5.3). */
+    Turn next() {
+      return this == FREE ? FREE : new Turn(take);
+    }
   }
 }
