@@ -42,7 +42,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * domains) or to the {@link Mailer} (everyone else: MX lookup, pooled sessions, failover), and every
  * recipient's outcome is made durable in the spool before anything else follows from it. A 2xx is final;
  * a 5xx fails the recipient; a 4xx (or no exchanger reachable) defers it with exponential back-off and
- * jitter until the message is {@code max-age} old, when it fails too. The recipients that failed in an
+ * jitter until the message is {@code max-age} old, when it fails too. Our own congestion is not an attempt:
+ * a recipient the Mailer could not start for want of a session or a turn ({@code 451 4.4.5} with no host:
+ * the exchanger's cap, held by this node or, in a cluster, by the others) is recorded nowhere and tried again
+ * after {@link #CONGESTION_RETRY} (jittered, at most {@code min-backoff}), the way Postfix's queue manager
+ * keeps such mail in its active queue. The recipients that failed in an
  * attempt get a delivery status notification to the sender at once, when their NOTIFY asks for it (never to
  * the null sender: a bounce that fails goes to the postmaster instead, and one to the postmaster that fails
  * is logged and dropped). Once every recipient is final the entry is removed. A recipient deferred for
@@ -73,6 +77,9 @@ public final class QueueManager {
   private final ForwardPath postmaster;
 
   private final PriorityQueue<Due> due = new PriorityQueue<>(Comparator.comparing(Due::at).thenComparing(Due::id));
+  /** The wait of a recipient our own congestion held back (see the class comment). */
+  static final Duration CONGESTION_RETRY = Duration.ofSeconds(1);
+
   private final Map<String, Instant> scheduled = new HashMap<>();
   private final Set<String> busy = new HashSet<>();
   private final Set<String> delayReported = new HashSet<>();
@@ -291,6 +298,11 @@ public final class QueueManager {
   // ---- scheduling (on ctx) ----
 
   private void schedule(SpoolEntry e) {
+    schedule(e, Instant.EPOCH);
+  }
+
+  /** Schedules {@code e}'s next attempt when its earliest recipient is due, and not before {@code notBefore}. */
+  private void schedule(SpoolEntry e, Instant notBefore) {
     if (stopping) {
       return;
     }
@@ -308,6 +320,9 @@ public final class QueueManager {
       if (t != null && (at == null || t.isBefore(at))) {
         at = t;
       }
+    }
+    if (at != null && at.isBefore(notBefore)) {
+      at = notBefore;
     }
     scheduled.put(e.id(), at);
     due.add(new Due(at, e.id()));
@@ -451,8 +466,15 @@ public final class QueueManager {
     Instant expires = e.envelope().receivedAt().plus(options.getMaxAge());
     List<Spool.Mark> marks = new ArrayList<>();
     Map<Integer, String> hosts = new HashMap<>();
+    boolean[] congested = {false};
     outcomes.forEach((i, o) -> {
       RecipientState r = e.recipients().get(i);
+      if (congestion(o) && now.isBefore(expires)) {
+        // Not sent for want of a session or a turn here: no attempt, nothing to record.
+        congested[0] = true;
+        LOG.log(System.Logger.Level.DEBUG, () -> e.id() + ": to=" + r.rcpt().path() + ", status=waiting (" + o.reply().text() + ")");
+        return;
+      }
       hosts.put(i, o.host());
       String status;
       Spool.Mark mark;
@@ -525,7 +547,7 @@ public final class QueueManager {
         finish(ar.result());
       } else {
         reportDelays(ar.result());
-        schedule(ar.result());
+        schedule(ar.result(), congested[0] ? Instant.now().plus(congestionRetry()) : Instant.EPOCH);
       }
       settled();
     }));
@@ -548,6 +570,18 @@ public final class QueueManager {
   }
 
   private final Map<String, Map<Integer, String>> lastHosts = new HashMap<>();
+
+  /** Our own congestion: the Mailer's {@code 451 4.4.5} for a transaction it could not start (no host tried). */
+  static boolean congestion(RecipientOutcome o) {
+    return o.status() == RecipientOutcome.Status.DEFERRED && o.host() == null && o.reply().enhanced() != null
+        && o.reply().enhanced().toString().equals("4.4.5");
+  }
+
+  /** How long a recipient held back by our own congestion waits: {@link #CONGESTION_RETRY} ±50 %, at most min-backoff. */
+  Duration congestionRetry() {
+    long ms = Math.min(CONGESTION_RETRY.toMillis(), options.getMinBackoff().toMillis());
+    return Duration.ofMillis(Math.max(1, (long) (ms * (0.5 + ThreadLocalRandom.current().nextDouble()))));
+  }
 
   /** The wait before attempt {@code n + 1} (n ≥ 1): min-backoff doubled per attempt, capped, ±10 % jitter. */
   Duration backoff(int attempts) {
