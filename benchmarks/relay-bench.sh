@@ -61,45 +61,10 @@ pg_stop() {
 }
 trap 'pf_stop; pg_stop; cleanup' EXIT
 # Processes of the private Postfix instance: the master is a session leader, its children share the session.
-pf_pids() { python3 -c "$PY" pids "$pf_master"; }
+pf_pids() { python3 "$PY" pids "$pf_master"; }
 
-# python3 helpers. pids: the processes of a session; cpu: CPU ns of a JVM (pid) or of the Postfix instance
-# (pid of its master).
-# wait: reads the sink's count, prints "ready 1", then "done EPOCH" once the sink has counted N more
-# messages (or "timeout DELIVERED" and exit 1 after T seconds).
-read -r -d '' PY << 'EOF' || true
-import os, re, sys, time
-def sched(p):
-    t = 0
-    for task in os.listdir(f"/proc/{p}/task"):
-        try: t += int(open(f"/proc/{p}/task/{task}/schedstat").read().split()[0])
-        except (OSError, ValueError, IndexError): pass
-    return t
-def session(m):
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try: st = open(f"/proc/{p}/stat").read(); f = st[st.rindex(")") + 2:].split()
-        except OSError: continue
-        if f[3] == m: yield p, f
-if sys.argv[1] == "pids": print("\n".join(p for p, _ in session(sys.argv[2]))); sys.exit()
-if sys.argv[1] == "cpu":
-    m, hz, tot = sys.argv[2], os.sysconf("SC_CLK_TCK"), 0
-    if sys.argv[3] == "jvm": print(sched(m)); sys.exit()
-    for p, f in session(m):
-        try: tot += sched(p)
-        except OSError: pass
-        if p == m: tot += (int(f[13]) + int(f[14])) * 10**9 // hz
-    print(tot); sys.exit()
-path, n, limit = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-def count():
-    with open(path, "rb") as h:
-        h.seek(max(0, os.path.getsize(path) - 100)); c = re.findall(rb"mesg=(\d+)", h.read())
-    return int(c[-1]) if c else 0
-base = count(); print("ready 1", flush=True); end = time.time() + limit
-while time.time() < end:
-    if count() >= base + n: print("done %.6f" % time.time()); sys.exit()
-    time.sleep(0.005)
-print("timeout", count() - base); sys.exit(1)
-EOF
+# python3 helpers (procs.py): pids of a session, CPU ns of a JVM or a Postfix instance, waiting for the sink.
+PY=$(cd "$(dirname "$0")" && pwd)/procs.py
 
 start_sink -c
 # Peregrine: the jar copied (others may rebuild target/ meanwhile), its relay with a smarthost route.
@@ -168,7 +133,7 @@ flags=(-f from@sender.bench -t to@dest.bench); [ "${MODE:-reuse}" = reuse ] && f
 run() (
   local who=$1 s=$2 m=$3 size=$4 port=$pg_port pid=$pg_pid kind=jvm target= perf_pid= fs=- t0 t1 t2 c0 c1
   [ "$who" = postfix ] && { port=$pf_port; pid=$pf_master; kind=postfix; }
-  python3 -c "$PY" wait "$work/sink.out" "$m" "$RUN_TIMEOUT" > "$work/wait.out" &
+  python3 "$PY" wait "$work/sink.out" "$m" "$RUN_TIMEOUT" > "$work/wait.out" &
   local wait_pid=$!
   trap 'kill $wait_pid ${perf_pid:-} 2>/dev/null || true' EXIT   # run is a subshell: its own trap
   [ -n "$(wait_line "$work/wait.out" ready)" ] || { echo "sink poller did not start" >&2; exit 1; }
@@ -177,12 +142,12 @@ run() (
     perf stat -x, -o "$work/perf.out" -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync -p "$target" > /dev/null 2>&1 &
     perf_pid=$!; sleep 1   # perf prints nothing when attached: give it time
   fi
-  c0=$(python3 -c "$PY" cpu "$pid" "$kind"); t0=$(date +%s.%N)
+  c0=$(python3 "$PY" cpu "$pid" "$kind"); t0=$(date +%s.%N)
   timeout "$RUN_TIMEOUT" /usr/sbin/smtp-source "${flags[@]}" -s "$s" -m "$m" -l "$size" 127.0.0.1:"$port" > /dev/null \
     || { echo "smtp-source failed against $who" >&2; exit 1; }
   t1=$(date +%s.%N)
   wait "$wait_pid" || { echo "$who: not all delivered: $(cat "$work/wait.out")" >&2; exit 1; }
-  c1=$(python3 -c "$PY" cpu "$pid" "$kind"); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
+  c1=$(python3 "$PY" cpu "$pid" "$kind"); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true
     fs=$(awk -F, -v m="$m" '/sys_enter_f/ {n += $1; k++} END {if (k == 2) printf "%.2f", n / m; else print "-"}' "$work/perf.out")

@@ -13,7 +13,7 @@
 #   (full)   about 25 minutes on a 2-core machine; DIR defaults to benchmarks/results/<UTC date>
 #   --smoke  a few seconds per scenario (CI: numbers and charts are checked, speed is not judged);
 #            DIR defaults to benchmarks/target/smoke
-#   --only   a subset of: codec server scale-sessions scale-size client latency mailer relay idle
+#   --only   a subset of: codec server scale-sessions scale-size client latency mailer relay idle cluster
 #   --no-build  use the jars as they are (target/peregrine-*-all.jar, benchmarks/target/benchmarks.jar)
 # Every step runs under `timeout` (and the whole run within BUDGET seconds: 1,740 full, 600 smoke; a step
 # that would start past it is skipped and reported); exit status 1 if any scenario produced no numbers or no
@@ -22,7 +22,7 @@
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$bench/.." && pwd)
-smoke=0 build=1 out= only="codec server scale-sessions scale-size client latency mailer relay idle"
+smoke=0 build=1 out= only="codec server scale-sessions scale-size client latency mailer relay idle cluster"
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 ;;
@@ -110,6 +110,7 @@ if [ "$smoke" = 1 ]; then
   latency=(SESSIONS=2)
   mailer=(SIZES=1024)
   relay=(RUNS=1 MESSAGES=50 SIZES=10240 SESSIONS=10 FSYNCS=0 LAT_RATE=100 LAT_SECONDS=1 WARMUP_SCALE=0.05)
+  cluster=(RUNS=1 MESSAGES=3000 WARMUP_SCALE=0.1)
   idle=500; per_step=150
 else
   common=(RUNS=3 MSG_SCALE=0.5 WARMUP_SECONDS=3 WARMUP_MAX_SECONDS=15)
@@ -124,6 +125,7 @@ else
   latency=(WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5 RUN_TIMEOUT=180)
   mailer=(MSG_SCALE=0.3)
   relay=(MESSAGES=500)
+  cluster=(MESSAGES=12000)
   idle=10000; per_step=600
 fi
 
@@ -145,6 +147,8 @@ want mailer && step mailer "$per_step" "${common[@]}" "${mailer[@]}" -- bash mai
 want relay && step relay "$per_step" "${common[@]}" PEREGRINE_JAR="$(ls "$root"/target/peregrine-*-all.jar 2>/dev/null | head -1)" \
   "${relay[@]}" -- bash relay-bench.sh
 want idle && step idle "$per_step" -- bash idle-connections.sh "$idle"
+want cluster && step cluster "$per_step" "${common[@]}" PEREGRINE_JAR="$(ls "$root"/target/peregrine-*-all.jar 2>/dev/null | head -1)" \
+  "${cluster[@]}" -- bash cluster-bench.sh
 
 # The machine, the peers' versions, the load.
 { echo "date: $(date -u '+%Y-%m-%d %H:%M') UTC"
@@ -165,6 +169,7 @@ want idle && step idle "$per_step" -- bash idle-connections.sh "$idle"
   echo "simple-java-mail + batch-module: $(sed -n '/<artifactId>batch-module</{n;s/.*<version>\(.*\)<\/version>.*/\1/p}' "$bench/pom.xml")"
   echo "jmh: $(sed -n 's/.*<jmh.version>\(.*\)<\/jmh.version>.*/\1/p' "$bench/pom.xml")"
   echo "gnuplot: $(gnuplot --version 2>/dev/null)"
+  echo "redis-server: $(redis-server --version 2>/dev/null | awk '{print $3}')"
 } > "$out/machine.txt"
 
 # Summary, charts and the check: every scenario run has numbers and a chart.

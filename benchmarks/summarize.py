@@ -29,6 +29,7 @@ EXPECT = {
     "mailer": (["mailer"], ["mailer"]),
     "relay": (["relay", "relay-latency"], ["relay", "relay-latency"]),
     "idle": (["idle"], ["idle"]),
+    "cluster": (["cluster"], ["cluster"]),
 }
 
 TITLES = OrderedDict([
@@ -43,6 +44,7 @@ TITLES = OrderedDict([
     ("relay", "Relay: `smtp-source` -> relay (fsync) -> `smtp-sink`"),
     ("relay-latency", "Relay acceptance latency (open loop, fsync)"),
     ("idle", "Idle sessions (server heap)"),
+    ("cluster", "Cluster: one node alone, one and three nodes with their limits in Redis (fsync)"),
 ])
 
 DESCRIPTIONS = {
@@ -62,6 +64,10 @@ DESCRIPTIONS = {
     "relay": "Peregrine's `serve` (spool fsync, smarthost to the sink) against a private Postfix relay (its "
              "default durability), accepted msg/s; CPU of the whole relay.",
     "relay-latency": "Open loop at a fixed rate, 50 sessions, 10 KiB; ms from due time to the 250.",
+    "cluster": "`serve` nodes on 127.0.0.11-13 (spool fsync, a smarthost route to `smtp-sink`), one "
+               "`smtp-source -d` per node; with Redis the exchanger's cap and the destination rate (set high: "
+               "checked for every transaction, never binding) are the cluster's. The nodes share two cores with "
+               "everything else: msg/s per CPU-second of node, not msg/s, is the number to size with.",
     "idle": "One `DiscardServer` (`-Xmx256m`); sessions opened by one Python process and held after the greeting.",
 }
 
@@ -403,6 +409,28 @@ class Report:
             self.bars("idle", f"Server heap after GC, {rows[-1]['sessions']} idle sessions",
                       [f"{r['sessions']} sessions" for r in rows],
                       OrderedDict([("before", before), ("with the sessions", with_)]), "MiB", log=False)
+
+        rows = self.of("cluster")
+        if rows:
+            section("cluster")
+            md.append("| set-up | nodes | sessions | delivered msg/s | cpu-s/1k (all nodes) | msg/s per cpu-s | "
+                      "redis calls/msg | redis cpu-ms/1k |")
+            md.append("|---|---|---|---|---|---|---|---|")
+            labels, per_cpu = [], []
+            for impl in self.impls(rows):
+                sel = [r for r in rows if r["impl"] == impl]
+                notes = [dict(kv.split("=", 1) for kv in r["note"].split() if "=" in kv) for r in sel]
+                cpu = median([num(r["cpu_s_per_1000"]) for r in sel])
+                md.append(f"| {impl.replace('peregrine-', '')} | {notes[0].get('nodes', '-')} | {sel[0]['sessions']} | "
+                          f"{spread([num(r['msgs_per_s']) for r in sel])} | {fmt_num(cpu)} | "
+                          f"{fmt_num(1000 / cpu) if cpu else '-'} | "
+                          f"{fmt_num(median([num(n.get('redis_calls_per_msg')) for n in notes]))} | "
+                          f"{fmt_num(median([num(n.get('redis_cpu_ms_per_1k')) for n in notes]))} |")
+                labels.append(impl.replace("peregrine-", ""))
+                per_cpu.append(1000 / cpu if cpu else None)
+            md.append("")
+            self.bars("cluster", "Messages per CPU-second of node (fsync)", labels,
+                      OrderedDict([("msg/s per cpu-s", per_cpu)]), "msg/s per CPU-second", log=False)
 
         # Headline: Peregrine over each peer, median over the cells of a scenario, (min-max).
         head = ["## Headline: Peregrine's msg/s over each peer's", "",
