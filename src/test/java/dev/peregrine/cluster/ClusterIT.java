@@ -90,9 +90,15 @@ class ClusterIT extends VertxFixture {
       this.deliveredBy = deliveredBy;
     }
 
+    /** How many messages had arrived (at all the sinks) when the peak was first reached. */
+    volatile int peakAt;
+
     @Override
     public Future<Reply> connect(SmtpSession session) {
-      peak.accumulateAndGet(open.incrementAndGet(), Math::max);
+      int now = open.incrementAndGet();
+      if (now > peak.getAndAccumulate(now, Math::max)) {
+        peakAt = deliveredBy.size();
+      }
       return Future.succeededFuture();
     }
 
@@ -262,6 +268,7 @@ class ClusterIT extends VertxFixture {
 
     // Drain node 3 at half way: its queue goes to node 1, its spool is empty once it exits.
     await("half delivered", () -> delivered.get() >= MESSAGES / 2, 300);
+    int atDrain = delivered.get();
     Peer.Result drain = drain(n3);
     assertThat(drain.exit()).as(drain.output()).isZero();
     System.out.println("ClusterIT: n3 " + drain.output().trim());
@@ -301,9 +308,10 @@ class ClusterIT extends VertxFixture {
       }
     }
     int peak = sinks.stream().mapToInt(s -> s.peak.get()).max().orElse(0);
-    System.out.printf("ClusterIT: kill at %d delivered, Redis down at %d, back at %d; deliveries by node %s;"
-        + " %d duplicates %s; peak %d connections to one exchanger (cap %d)%n",
-        atKill, atOutage, atRedisBack, byNode, duplicates.size(), duplicates, peak, CAP);
+    List<String> peaks = sinks.stream().map(s -> s.peak.get() + " at " + s.peakAt).toList();
+    System.out.printf("ClusterIT: kill at %d delivered, drain at %d, Redis down at %d, back at %d; deliveries by node %s;"
+        + " %d duplicates %s; peak %d connections to one exchanger (cap %d; per exchanger, first reached when: %s)%n",
+        atKill, atDrain, atOutage, atRedisBack, byNode, duplicates.size(), duplicates, peak, CAP, peaks);
 
     assertThat(deliveredBy).as("every message delivered").hasSize(MESSAGES);
     for (int i = 0; i < MESSAGES; i++) {

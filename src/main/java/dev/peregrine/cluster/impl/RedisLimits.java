@@ -111,6 +111,8 @@ public final class RedisLimits implements SharedLimits {
   private final long contentionTimer;
   private volatile java.util.function.Consumer<String> contention;
   private volatile long probeTimer = -1;
+  /** Until this System.nanoTime(), after Redis came back, new slots only within the local share. */
+  private volatile long settleUntil = System.nanoTime();
   private volatile boolean closed;
 
   private record Lease(String name, String key, String member) {
@@ -207,6 +209,11 @@ public final class RedisLimits implements SharedLimits {
           tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
       return;
     }
+    if (System.nanoTime() - settleUntil < 0 && !withinShare(key, cap)) {
+      // Redis just came back: until every node has put its sessions back in it, this node's share only.
+      busy(ctx, key, cap, deadline, waitMillis, backoff, p);
+      return;
+    }
     script(LEASE, List.of(setKey, options.getKeyPrefix() + "want:" + key),
         List.of(Long.toString(leaseMillis), Integer.toString(cap), member, Long.toString(WANT_MILLIS)))
         .onComplete(ar -> {
@@ -226,18 +233,29 @@ public final class RedisLimits implements SharedLimits {
             }
             p.complete(release(l));
           } else {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) {
-              p.fail(new LimitWaitException("no slot of " + key + " (cap " + cap + " across the cluster) came free within "
-                  + waitMillis + " ms"));
-              return;
-            }
-            // Polling: a slot freed on another node tells nobody. Back off to at most 500 ms, with jitter.
-            long wait = Math.min(left, backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
-            vertx.setTimer(Math.max(1, wait), id -> ctx.runOnContext(v ->
-                tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
+            busy(ctx, key, cap, deadline, waitMillis, backoff, p);
           }
         });
+  }
+
+  /** No slot now: fails past the deadline, else tries again after a jittered back-off. */
+  private void busy(ContextInternal ctx, String key, int cap, long deadline, long waitMillis, long backoff,
+                    Promise<Permit> p) {
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    if (left <= 0) {
+      p.fail(new LimitWaitException("no slot of " + key + " (cap " + cap + " across the cluster) came free within "
+          + waitMillis + " ms"));
+      return;
+    }
+    // Polling: a slot freed on another node tells nobody. Back off to at most 500 ms, with jitter.
+    long wait = Math.min(left, backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+    vertx.setTimer(Math.max(1, wait), id -> ctx.runOnContext(v ->
+        tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
+  }
+
+  /** Whether this node holds fewer slots of {@code key} than its share while Redis is down (cap / expected nodes). */
+  private synchronized boolean withinShare(String key, int cap) {
+    return leases.values().stream().filter(l -> l.name().equals(key)).count() < Math.max(1, cap / options.getExpectedNodes());
   }
 
   /**
@@ -246,8 +264,7 @@ public final class RedisLimits implements SharedLimits {
    * taken. The lease is kept like the others, so Redis learns of it with the first renewal once it is back.
    */
   private synchronized Lease localLease(String key, String setKey, String member, int cap) {
-    long held = leases.values().stream().filter(l -> l.name().equals(key)).count();
-    if (held >= Math.max(1, cap / options.getExpectedNodes())) {
+    if (!withinShare(key, cap)) {
       return null;
     }
     Lease l = new Lease(key, setKey, member);
@@ -398,6 +415,9 @@ public final class RedisLimits implements SharedLimits {
     calls.incrementAndGet();
     redis.send(Request.cmd(Command.PING)).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onSuccess(r -> {
       if (down.compareAndSet(true, false)) {
+        // Redis keeps nothing across a restart: the other nodes' sessions are back in it once each has seen
+        // it answer (within a retry period) and renewed; until then this node keeps to its local share.
+        settleUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.getRetryPeriod().toMillis() + 2 * timeoutMillis);
         vertx.cancelTimer(probeTimer);
         LOG.log(System.Logger.Level.WARNING, "cluster: Redis " + endpointForLog() + " answers again: shared limits resumed");
         renew();
