@@ -7,13 +7,14 @@
 # binding) are the cluster's. Three set-ups, nodes started afresh for each, a warm-up run, then RUNS (3):
 #   solo     1 node, no Redis (limits in the node)
 #   redis-1  1 node, limits in Redis
-#   redis-3  3 nodes, limits in Redis, MESSAGES split evenly over them
-# A run: MESSAGES (6000) of SIZE (10240) octets, one smtp-source -d per node with SESSIONS (10) sessions, all
-# started together; measured from their start until the sink has counted every message:
-#   delivered msg/s          MESSAGES / that time
+#   redis-3  3 nodes, limits in Redis
+# A run: MESSAGES (6000) per node of SIZE (10240) octets, one smtp-source -d per node with SESSIONS (10)
+# sessions, all started together, after a warm-up of 4,000 per node (WARMUP_SCALE scales it); measured from
+# their start until the sink has counted every message:
+#   delivered msg/s          the messages / that time
 #   cpu-s/1k                 CPU seconds of all the nodes' JVMs per 1,000 messages (schedstat)
 #   msg/s per cpu-s          1000 / cpu-s/1k: what one core of node buys, the number to size a cluster with
-#   redis calls/msg          the nodes' peregrine_cluster_redis_calls_total over the run / MESSAGES
+#   redis calls/msg          the nodes' peregrine_cluster_redis_calls_total over the run / the messages
 #   redis cpu-ms/1k          redis-server's CPU per 1,000 messages
 # On this 2-core machine the three nodes, smtp-source, the sink and Redis share two cores: compare CPU per
 # message, not msg/s. After the runs, redis-cli --latency for 3 s against the loaded Redis gives the round
@@ -25,7 +26,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$(dirname "$0")/lib.sh"
-PY=$(cd "$(dirname "$0")" && pwd)/procs.py
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 MESSAGES=$(scaled "${MESSAGES:-6000}" 30)
 SIZE=${SIZE:-10240}
@@ -102,17 +102,17 @@ redis_calls() {
   done
   echo "$t"
 }
-nodes_cpu() { local t=0 p; for p in "${node_pids[@]}"; do t=$(( t + $(python3 "$PY" cpu "$p" jvm) )); done; echo "$t"; }
+nodes_cpu() { local t=0 p; for p in "${node_pids[@]}"; do t=$(( t + $(python3 "$PROCS" cpu "$p" jvm) )); done; echo "$t"; }
 
 # run N M: M messages over N nodes; prints "delivered-msg/s cpu-s/1k redis-calls/msg redis-cpu-ms/1k".
 run() (
   local n=$1 m=$2 per i c0 c1 r0 r1 q0 q1 t0 t2 srcs=()
   per=$(( m / n ))
-  python3 "$PY" wait "$work/sink.out" "$(( per * n ))" "$RUN_TIMEOUT" > "$work/wait.out" &
+  python3 "$PROCS" wait "$work/sink.out" "$(( per * n ))" "$RUN_TIMEOUT" > "$work/wait.out" &
   local wait_pid=$!
   trap 'kill $wait_pid 2>/dev/null || true' EXIT
   [ -n "$(wait_line "$work/wait.out" ready)" ] || { echo "sink poller did not start" >&2; exit 1; }
-  c0=$(nodes_cpu); r0=$(redis_calls); q0=$(python3 "$PY" cpu "$redis_pid" jvm); t0=$(date +%s.%N)
+  c0=$(nodes_cpu); r0=$(redis_calls); q0=$(python3 "$PROCS" cpu "$redis_pid" jvm); t0=$(date +%s.%N)
   for i in $(seq 1 "$n"); do
     timeout "$RUN_TIMEOUT" /usr/sbin/smtp-source -d -s "$SESSIONS" -m "$per" -l "$SIZE" -f from@sender.bench \
       -t to@dest.bench 127.0.0.1$i:"$smtp_port" > /dev/null &
@@ -120,7 +120,7 @@ run() (
   done
   for p in "${srcs[@]}"; do wait "$p" || { echo "smtp-source failed" >&2; exit 1; }; done
   wait "$wait_pid" || { echo "not all delivered: $(cat "$work/wait.out")" >&2; exit 1; }
-  c1=$(nodes_cpu); r1=$(redis_calls); q1=$(python3 "$PY" cpu "$redis_pid" jvm); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
+  c1=$(nodes_cpu); r1=$(redis_calls); q1=$(python3 "$PROCS" cpu "$redis_pid" jvm); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
   awk -v m="$(( per * n ))" -v a="$t0" -v c="$t2" -v cpu="$((c1 - c0))" -v r="$((r1 - r0))" -v q="$((q1 - q0))" \
     'BEGIN {printf "%.0f %.3f %.2f %.2f\n", m / (c - a), cpu / 1e9 / m * 1000, r / m, q / 1e6 / m * 1000}'
 )
@@ -129,18 +129,20 @@ rows=()
 for setup in ${SETUPS:-solo redis-1 redis-3}; do
   case $setup in solo) n=1 shared=0 ;; redis-1) n=1 shared=1 ;; redis-3) n=3 shared=1 ;; *) echo "unknown setup $setup" >&2; exit 1 ;; esac
   start_nodes "$n" "$shared" "$setup"
-  run "$n" "$(MSG_SCALE=${WARMUP_SCALE:-1} scaled 3000 30)" > /dev/null   # warm-up: the JIT of every node
+  # Warm-up: 4,000 messages per node (the JIT of every node; 1,000 per node left the three nodes' CPU per
+  # message at twice what it settles to).
+  run "$n" "$(( n * $(MSG_SCALE=${WARMUP_SCALE:-1} scaled 4000 30) ))" > /dev/null
   : > "$work/rate"; : > "$work/cpu"; : > "$work/calls"; : > "$work/rcpu"
   for r in $(seq 1 "$RUNS"); do
-    read -r rate cpu calls rcpu <<< "$(run "$n" "$MESSAGES")"
+    read -r rate cpu calls rcpu <<< "$(run "$n" "$(( n * MESSAGES ))")"
     echo "$rate" >> "$work/rate"; echo "$cpu" >> "$work/cpu"; echo "$calls" >> "$work/calls"; echo "$rcpu" >> "$work/rcpu"
     csv_row cluster "peregrine-$setup" "$SIZE" "$(( SESSIONS * n ))" reuse fsync loopback "$r" "$rate" "$cpu" "" "" \
-      "nodes=$n redis_calls_per_msg=$calls redis_cpu_ms_per_1k=$rcpu msgs=$MESSAGES"
+      "nodes=$n redis_calls_per_msg=$calls redis_cpu_ms_per_1k=$rcpu msgs=$(( n * MESSAGES ))"
     [ -n "${VERBOSE:-}" ] && echo "#   $setup run $r: $rate msg/s, cpu/1k $cpu, redis calls/msg $calls, redis cpu-ms/1k $rcpu" >&2
   done
   if [ "$setup" = redis-3 ] && command -v redis-cli > /dev/null; then
     # The round trip of one Redis call while the three nodes deliver (a run in the background).
-    run "$n" "$MESSAGES" > /dev/null &
+    run "$n" "$(( n * MESSAGES ))" > /dev/null &
     loaded=$!
     lat=$(timeout 4 redis-cli -p "$redis_port" --latency -i 3 --raw 2>/dev/null | tail -1 || true)
     wait "$loaded" || true
@@ -150,7 +152,7 @@ for setup in ${SETUPS:-solo redis-1 redis-3}; do
   stop_nodes
 done
 
-echo "Cluster: smtp-source -d ($SESSIONS sessions per node) -> nodes (fsync) -> smtp-sink, $((SIZE / 1024)) KiB, $MESSAGES messages per run, median of $RUNS"
+echo "Cluster: smtp-source -d ($SESSIONS sessions per node) -> nodes (fsync) -> smtp-sink, $((SIZE / 1024)) KiB, $MESSAGES messages per node and run, median of $RUNS"
 echo
 echo "| set-up | nodes | delivered msg/s | cpu-s/1k (all nodes) | msg/s per cpu-s | redis calls/msg | redis cpu-ms/1k |"
 echo "|---|---|---|---|---|---|---|"

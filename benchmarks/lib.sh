@@ -1,6 +1,8 @@
 # Shared by the benchmark scripts (sourced, not run): the jar, a scratch directory, processes stopped on
 # exit, free loopback ports, waiting for a port, medians, CPU ticks of a process, and Postfix smtp-sink.
 JAR=${BENCH_JAR:-$(dirname "$0")/target/benchmarks.jar}
+# procs.py: the processes of a session, CPU ns of a process or a Postfix instance, waiting for smtp-sink's count.
+PROCS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/procs.py
 RUNS=${RUNS:-3}
 work=$(mktemp -d)
 pids=()
@@ -123,30 +125,8 @@ PFEOF
 }
 # The processes of the instance (the master leads a session; its children share it), and the CPU ns of the
 # whole instance: live processes (schedstat) plus the children the master reaped (cutime + cstime).
-pfd_pids() { python3 -c "$PFD_PY" pids "$pfd_master"; }
-pfd_cpu_ns() { python3 -c "$PFD_PY" cpu "$pfd_master"; }
-read -r -d '' PFD_PY << 'PYEOF' || true
-import os, sys
-def sched(p):
-    t = 0
-    for task in os.listdir(f"/proc/{p}/task"):
-        try: t += int(open(f"/proc/{p}/task/{task}/schedstat").read().split()[0])
-        except (OSError, ValueError, IndexError): pass
-    return t
-def session(m):
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try: st = open(f"/proc/{p}/stat").read(); f = st[st.rindex(")") + 2:].split()
-        except OSError: continue
-        if f[3] == m: yield p, f
-m = sys.argv[2]
-if sys.argv[1] == "pids": print("\n".join(p for p, _ in session(m))); sys.exit()
-tot, hz = 0, os.sysconf("SC_CLK_TCK")
-for p, f in session(m):
-    try: tot += sched(p)
-    except OSError: pass
-    if p == m: tot += (int(f[13]) + int(f[14])) * 10**9 // hz
-print(tot)
-PYEOF
+pfd_pids() { python3 "$PROCS" pids "$pfd_master"; }
+pfd_cpu_ns() { python3 "$PROCS" cpu "$pfd_master" postfix; }
 pfd_stop() {
   [ -n "$pfd_master" ] || return 0
   /usr/sbin/postfix -c "$work/pfd/conf" stop > /dev/null 2>&1 || true

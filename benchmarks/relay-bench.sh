@@ -61,10 +61,7 @@ pg_stop() {
 }
 trap 'pf_stop; pg_stop; cleanup' EXIT
 # Processes of the private Postfix instance: the master is a session leader, its children share the session.
-pf_pids() { python3 "$PY" pids "$pf_master"; }
-
-# python3 helpers (procs.py): pids of a session, CPU ns of a JVM or a Postfix instance, waiting for the sink.
-PY=$(cd "$(dirname "$0")" && pwd)/procs.py
+pf_pids() { python3 "$PROCS" pids "$pf_master"; }
 
 start_sink -c
 # Peregrine: the jar copied (others may rebuild target/ meanwhile), its relay with a smarthost route.
@@ -133,7 +130,7 @@ flags=(-f from@sender.bench -t to@dest.bench); [ "${MODE:-reuse}" = reuse ] && f
 run() (
   local who=$1 s=$2 m=$3 size=$4 port=$pg_port pid=$pg_pid kind=jvm target= perf_pid= fs=- t0 t1 t2 c0 c1
   [ "$who" = postfix ] && { port=$pf_port; pid=$pf_master; kind=postfix; }
-  python3 "$PY" wait "$work/sink.out" "$m" "$RUN_TIMEOUT" > "$work/wait.out" &
+  python3 "$PROCS" wait "$work/sink.out" "$m" "$RUN_TIMEOUT" > "$work/wait.out" &
   local wait_pid=$!
   trap 'kill $wait_pid ${perf_pid:-} 2>/dev/null || true' EXIT   # run is a subshell: its own trap
   [ -n "$(wait_line "$work/wait.out" ready)" ] || { echo "sink poller did not start" >&2; exit 1; }
@@ -142,12 +139,12 @@ run() (
     perf stat -x, -o "$work/perf.out" -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync -p "$target" > /dev/null 2>&1 &
     perf_pid=$!; sleep 1   # perf prints nothing when attached: give it time
   fi
-  c0=$(python3 "$PY" cpu "$pid" "$kind"); t0=$(date +%s.%N)
+  c0=$(python3 "$PROCS" cpu "$pid" "$kind"); t0=$(date +%s.%N)
   timeout "$RUN_TIMEOUT" /usr/sbin/smtp-source "${flags[@]}" -s "$s" -m "$m" -l "$size" 127.0.0.1:"$port" > /dev/null \
     || { echo "smtp-source failed against $who" >&2; exit 1; }
   t1=$(date +%s.%N)
   wait "$wait_pid" || { echo "$who: not all delivered: $(cat "$work/wait.out")" >&2; exit 1; }
-  c1=$(python3 "$PY" cpu "$pid" "$kind"); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
+  c1=$(python3 "$PROCS" cpu "$pid" "$kind"); t2=$(awk '/^done/ {print $2}' "$work/wait.out")
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true
     fs=$(awk -F, -v m="$m" '/sys_enter_f/ {n += $1; k++} END {if (k == 2) printf "%.2f", n / m; else print "-"}' "$work/perf.out")

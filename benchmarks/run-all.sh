@@ -125,7 +125,7 @@ else
   latency=(WARMUP_SECONDS=2 WARMUP_MAX_SECONDS=5 RUN_TIMEOUT=180)
   mailer=(MSG_SCALE=0.3)
   relay=(MESSAGES=500)
-  cluster=(MESSAGES=12000)
+  cluster=(MESSAGES=8000)
   idle=10000; per_step=600
 fi
 
