@@ -1,19 +1,12 @@
 package dev.peregrine.cli;
 
-import dev.peregrine.protocol.Reply;
 import dev.peregrine.relay.spool.RecipientState;
-import dev.peregrine.server.Envelope;
-import dev.peregrine.server.RecordingHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
-import dev.peregrine.server.SmtpSession;
+import dev.peregrine.test.CountingExchanger;
 import dev.peregrine.test.Peer;
 import dev.peregrine.test.VertxFixture;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,27 +27,9 @@ class CongestionIT extends VertxFixture {
   @TempDir
   Path dir;
 
-  /** Takes 150 ms per message, so that the burst queues up behind the one session. */
-  static final class SlowSink extends RecordingHandler {
-    final AtomicInteger delivered = new AtomicInteger();
-    io.vertx.core.Vertx vertx;
-
-    @Override
-    public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-      Promise<Reply> p = Promise.promise();
-      content.handler(b -> { });
-      content.endHandler(v -> vertx.setTimer(150, id -> {
-        delivered.incrementAndGet();
-        p.complete(Reply.of(250, "2.0.0", "OK"));
-      }));
-      return p.future();
-    }
-  }
-
   @Test
   void aBurstBehindOneSessionIsDeliveredWithoutBackoff() throws Exception {
-    SlowSink sink = new SlowSink();
-    sink.vertx = vertx;
+    CountingExchanger sink = new CountingExchanger(vertx, 150); // 150 ms a message: the burst queues up
     int sinkPort = Peer.freePort();
     SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(sinkPort).setHostname("sink.test"), sink)
         .listen().await(10, TimeUnit.SECONDS);
@@ -80,10 +54,10 @@ class CongestionIT extends VertxFixture {
 
     // With min-backoff 1h, a recipient deferred on disk would wait an hour: all 8 arrive, none is deferred.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (sink.delivered.get() < 8) {
+    while (sink.messages.get() < 8) {
       assertThat(relay.relay().spool().list()).allSatisfy(e -> assertThat(e.recipients())
           .noneMatch(r -> r.status() == RecipientState.Status.DEFERRED));
-      assertThat(System.nanoTime() - deadline).as("8 delivered, " + sink.delivered.get() + " so far").isNegative();
+      assertThat(System.nanoTime() - deadline).as("8 delivered, " + sink.messages.get() + " so far").isNegative();
       Thread.sleep(20);
     }
     long waitDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

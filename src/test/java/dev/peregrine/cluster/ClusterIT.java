@@ -9,11 +9,10 @@ import dev.peregrine.client.TlsPolicy;
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.relay.spool.Spool;
 import dev.peregrine.relay.spool.SpoolOptions;
-import dev.peregrine.server.Envelope;
-import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpSession;
+import dev.peregrine.test.CountingExchanger;
 import dev.peregrine.test.DnsFixture;
 import dev.peregrine.test.Peer;
 import dev.peregrine.test.RedisFixture;
@@ -22,7 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -79,52 +77,32 @@ class ClusterIT extends VertxFixture {
   private DnsFixture dns;
 
   /** One exchanger: connections open now and at most, and every delivery (message number, by whom, when). */
-  static final class Sink implements SmtpHandler {
-    final AtomicInteger open = new AtomicInteger();
-    final AtomicInteger peak = new AtomicInteger();
+  static final class Sink extends CountingExchanger {
     /** Nanosecond times of deliveries, in arrival order. */
     final List<Long> times = new CopyOnWriteArrayList<>();
     final Map<Integer, List<String>> deliveredBy;
-
-    Sink(Map<Integer, List<String>> deliveredBy) {
-      this.deliveredBy = deliveredBy;
-    }
-
     /** How many messages had arrived (at all the sinks) when the peak was first reached. */
     volatile int peakAt;
 
+    Sink(io.vertx.core.Vertx vertx, Map<Integer, List<String>> deliveredBy) {
+      super(vertx, 0);
+      this.deliveredBy = deliveredBy;
+    }
+
     @Override
-    public Future<Reply> connect(SmtpSession session) {
-      int now = open.incrementAndGet();
-      if (now > peak.getAndAccumulate(now, Math::max)) {
-        peakAt = deliveredBy.size();
+    protected void newPeak(int peak) {
+      peakAt = deliveredBy.size();
+    }
+
+    @Override
+    protected Reply accepted(SmtpSession session, Buffer content) {
+      Matcher m = MESSAGE_ID.matcher(content.toString(StandardCharsets.US_ASCII));
+      if (!m.find()) {
+        return Reply.of(554, "5.6.0", "no Message-ID");
       }
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public void disconnect(SmtpSession session) {
-      open.decrementAndGet();
-    }
-
-    @Override
-    public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-      Promise<Reply> p = Promise.promise();
-      Buffer all = Buffer.buffer();
-      content.handler(all::appendBuffer);
-      content.exceptionHandler(p::tryFail);
-      content.endHandler(v -> {
-        Matcher m = MESSAGE_ID.matcher(all.toString(StandardCharsets.US_ASCII));
-        if (!m.find()) {
-          p.complete(Reply.of(554, "5.6.0", "no Message-ID"));
-          return;
-        }
-        times.add(System.nanoTime());
-        deliveredBy.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new CopyOnWriteArrayList<>())
-            .add(session.heloName());
-        p.complete(Reply.of(250, "2.0.0", "OK"));
-      });
-      return p.future();
+      times.add(System.nanoTime());
+      deliveredBy.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new CopyOnWriteArrayList<>()).add(session.heloName());
+      return null;
     }
   }
 
@@ -216,7 +194,7 @@ class ClusterIT extends VertxFixture {
     int sinkPort = Peer.freePort();
     List<Sink> sinks = new ArrayList<>();
     for (int d = 1; d <= DESTINATIONS; d++) {
-      Sink sink = new Sink(deliveredBy);
+      Sink sink = new Sink(vertx, deliveredBy);
       sinks.add(sink);
       SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0." + (20 + d)).setPort(sinkPort)
           .setHostname("mx" + d + ".test"), sink).listen().await(10, TimeUnit.SECONDS);

@@ -6,18 +6,13 @@ import dev.peregrine.mailer.Mailer;
 import dev.peregrine.mailer.MailerOptions;
 import dev.peregrine.mailer.RecipientOutcome;
 import dev.peregrine.pool.SessionPoolOptions;
-import dev.peregrine.protocol.Reply;
-import dev.peregrine.server.Envelope;
-import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServer;
 import dev.peregrine.server.SmtpServerOptions;
-import dev.peregrine.server.SmtpSession;
+import dev.peregrine.test.CountingExchanger;
 import dev.peregrine.test.RedisFixture;
 import dev.peregrine.test.VertxFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,36 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClusterMailerIT extends VertxFixture {
 
   private static final int PER_NODE = 30;
-
-  /** Counts connections open at once; holds each message 30 ms so that sessions overlap. */
-  static final class CountingHandler implements SmtpHandler {
-    final AtomicInteger open = new AtomicInteger();
-    final AtomicInteger peak = new AtomicInteger();
-    final AtomicInteger messages = new AtomicInteger();
-    io.vertx.core.Vertx vertx;
-
-    @Override
-    public Future<Reply> connect(SmtpSession session) {
-      peak.accumulateAndGet(open.incrementAndGet(), Math::max);
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public void disconnect(SmtpSession session) {
-      open.decrementAndGet();
-    }
-
-    @Override
-    public Future<Reply> data(SmtpSession session, Envelope envelope, ReadStream<Buffer> content) {
-      Promise<Reply> p = Promise.promise();
-      content.handler(b -> { });
-      content.endHandler(v -> vertx.setTimer(30, id -> {
-        messages.incrementAndGet();
-        p.complete(Reply.of(250, "2.0.0", "OK"));
-      }));
-      return p.future();
-    }
-  }
 
   private RedisFixture redis;
   private final List<SharedLimits> limits = new ArrayList<>();
@@ -86,8 +50,7 @@ class ClusterMailerIT extends VertxFixture {
     }
   }
 
-  private int server(CountingHandler h) throws Exception {
-    h.vertx = vertx;
+  private int server(CountingExchanger h) throws Exception {
     SmtpServer s = SmtpServer.create(vertx, new SmtpServerOptions().setHost("127.0.0.1").setPort(0)
         .setHostname("mx.test"), h);
     s.listen().await(10, TimeUnit.SECONDS);
@@ -125,7 +88,7 @@ class ClusterMailerIT extends VertxFixture {
   @Test
   void theCapOfAnExchangerHoldsForTheWholeCluster() throws Exception {
     redis = new RedisFixture();
-    CountingHandler h = new CountingHandler();
+    CountingExchanger h = new CountingExchanger(vertx, 30); // holds each message 30 ms: sessions overlap
     int port = server(h);
     sendFromBoth(node("a", port, true), node("b", port, true));
     assertThat(h.messages).hasValue(2 * PER_NODE);
@@ -137,7 +100,7 @@ class ClusterMailerIT extends VertxFixture {
 
   @Test
   void withoutSharedLimitsEachNodeUsesTheWholeCap() throws Exception {
-    CountingHandler h = new CountingHandler();
+    CountingExchanger h = new CountingExchanger(vertx, 30); // holds each message 30 ms: sessions overlap
     int port = server(h);
     sendFromBoth(node("a", port, false), node("b", port, false));
     assertThat(h.messages).hasValue(2 * PER_NODE);
