@@ -55,6 +55,10 @@ final class ClientSessionImpl implements ClientSession {
   final Outbox outbox;
   final ContentSender content;
   private final SessionSetup setup;
+  /** Completed when the socket closes, whoever closed it. */
+  private final Promise<Void> socketClosed = Promise.promise();
+  /** How long {@link #quit} waits, after the 221, for the server to close the connection first. */
+  static final long QUIT_LINGER_MILLIS = 500;
   private final Transactions transactions;
   private Capabilities capabilities = Capabilities.none("");
   /** What failed the session from inside (see {@link #guard}), or null. */
@@ -87,6 +91,7 @@ final class ClientSessionImpl implements ClientSession {
   void listen() {
     socket.handler(data -> guard("socket data", () -> queue.onData(data)));
     socket.closeHandler(v -> guard("socket close", () -> {
+      socketClosed.tryComplete();
       Awaited oldest = queue.oldest();
       failAll(new SmtpConnectionException.ConnectionLost("connection closed by " + host
           + (oldest == null ? "" : " before the reply to " + oldest.describe()), null, false, false));
@@ -278,7 +283,19 @@ final class ClientSessionImpl implements ClientSession {
 
   @Override
   public Future<Void> quit() {
-    return onContext(() -> isOpen() ? command(new SmtpCommand.Quit()).transform(ar -> close()) : Future.succeededFuture());
+    // After the 221 the server closes the connection (RFC 5321 §4.1.1.10): waiting for that (bounded) before
+    // closing our side means the server has counted the connection gone before quit() completes, so whoever
+    // holds a slot for it (a connection cap) can give it to the next connection without an overlap.
+    return onContext(() -> isOpen() ? command(new SmtpCommand.Quit()).transform(ar -> {
+      if (ar.failed()) {
+        return close();
+      }
+      long timer = vertx.setTimer(QUIT_LINGER_MILLIS, id -> socketClosed.tryComplete());
+      return socketClosed.future().transform(x -> {
+        vertx.cancelTimer(timer);
+        return close();
+      });
+    }) : Future.succeededFuture());
   }
 
   @Override

@@ -148,7 +148,9 @@ public final class MailerImpl implements Mailer {
       Future<Void> turn = cpm == 0 ? Future.succeededFuture()
           : shared.rate("connect:" + key.address(), cpm / 60.0, Math.max(1, cpm / 60.0), wait);
       return turn.compose(v -> shared.acquire("mx:" + key.address(), options.getPool().getMaxPerHost(), wait))
-          .recover(t -> Future.failedFuture(hasSessions && t instanceof SharedLimits.LimitWaitException
+          // Our own congestion, whether or not this node has sessions there: the queue tries again shortly
+          // (451 4.4.5), where "no exchanger took it" would defer the mail as if the exchanger had failed.
+          .recover(t -> Future.failedFuture(t instanceof SharedLimits.LimitWaitException
               ? new PoolExhaustedException("the cluster's " + options.getPool().getMaxPerHost() + " sessions to "
                   + key.address() + " are taken: " + t.getMessage()) : t))
           .compose(permit -> {
