@@ -35,16 +35,7 @@ RATE=${RATE:-100000}
 
 node_pids=()
 redis_pid=
-# SIGTERM, at most 10 s each, then SIGKILL.
-stop_nodes() {
-  for p in "${node_pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${node_pids[@]:-}"; do
-    [ -n "$p" ] || continue
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  node_pids=()
-}
+stop_nodes() { [ "${#node_pids[@]}" = 0 ] || term_wait "${node_pids[@]}"; node_pids=(); }
 trap 'stop_nodes; cleanup' EXIT
 
 start_sink -c
@@ -85,11 +76,7 @@ EOF
     java -Xms256m -Xmx1g ${PG_JAVA_OPTS:-} -jar "$work/peregrine.jar" serve --config "$cfg" > "$d/serve.log" 2>&1 &
     node_pids+=($!); pids+=($!); http_ports+=("$http")
   done
-  for i in $(seq 1 "$n"); do
-    local log=$work/$tag/n$i/serve.log
-    for _ in $(seq 1 600); do grep -q "SMTP listening" "$log" && break; kill -0 "${node_pids[$((i - 1))]}" || break; sleep 0.1; done
-    grep -q "SMTP listening" "$log" || { echo "node $i did not start" >&2; tail -20 "$log" >&2; exit 1; }
-  done
+  for i in $(seq 1 "$n"); do await_serve "${node_pids[$((i - 1))]}" "$work/$tag/n$i/serve.log"; done
 }
 
 # Sum of a counter over the nodes' /metrics.

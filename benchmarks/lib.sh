@@ -18,6 +18,20 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 # Waits (bounded) until FILE has a line starting with WORD; prints that line's second field.
 wait_line() { for _ in $(seq 1 400); do grep -q "^$2" "$1" 2>/dev/null && break; sleep 0.05; done; grep -m1 "^$2" "$1" | awk '{print $2}'; }
+# Waits (bounded, 60 s) until a `serve` process (PID) wrote "SMTP listening" to LOG; else says so and exits.
+await_serve() {
+  for _ in $(seq 1 600); do grep -q "SMTP listening" "$2" && break; kill -0 "$1" || break; sleep 0.1; done
+  grep -q "SMTP listening" "$2" || { echo "peregrine ($2) did not start" >&2; tail -20 "$2" >&2; exit 1; }
+}
+# SIGTERM to each PID, at most 10 s for each to stop, then SIGKILL (a spool survives that by design).
+term_wait() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+}
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # CPU nanoseconds run by every thread of a process so far (schedstat: exact, where ticks are 10 ms samples);
 # jit_ns counts only a JVM's JIT compiler threads.

@@ -53,12 +53,7 @@ pf_stop() {
 }
 # Peregrine: SIGTERM, at most 10 s to stop, then SIGKILL (its spool survives that by design).
 pg_pid=
-pg_stop() {
-  [ -n "$pg_pid" ] || return 0
-  kill "$pg_pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pg_pid" 2>/dev/null || true
-}
+pg_stop() { [ -z "$pg_pid" ] || term_wait "$pg_pid"; }
 trap 'pf_stop; pg_stop; cleanup' EXIT
 # Processes of the private Postfix instance: the master is a session leader, its children share the session.
 pf_pids() { python3 "$PROCS" pids "$pf_master"; }
@@ -83,8 +78,7 @@ mailer:
 EOF
 java -Xms256m -Xmx1g ${PG_JAVA_OPTS:-} -jar "$work/peregrine.jar" serve --config "$work/pg.yaml" > "$work/pg.log" 2>&1 &
 pg_pid=$!; pids+=("$pg_pid")
-for _ in $(seq 1 600); do grep -q "SMTP listening" "$work/pg.log" && break; kill -0 "$pg_pid" || break; sleep 0.1; done
-grep -q "SMTP listening" "$work/pg.log" || { echo "peregrine did not start" >&2; tail -20 "$work/pg.log" >&2; exit 1; }
+await_serve "$pg_pid" "$work/pg.log"
 
 # Postfix: a private instance (never /etc/postfix), smtpd on a free loopback port, everything to the sink.
 pf_port=$(free_port); d=$work/pf

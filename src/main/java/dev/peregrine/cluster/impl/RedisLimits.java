@@ -253,7 +253,10 @@ public final class RedisLimits implements SharedLimits {
         tryLease(ctx, key, cap, deadline, waitMillis, Math.min(500, backoff * 2), p)));
   }
 
-  /** Whether this node holds fewer slots of {@code key} than its share while Redis is down (cap / expected nodes). */
+  /**
+   * Whether this node holds fewer slots of {@code key} than its local share (cap / expected nodes, at least
+   * one): all it may hold while Redis is down, and while it settles after coming back.
+   */
   private synchronized boolean withinShare(String key, int cap) {
     return leases.values().stream().filter(l -> l.name().equals(key)).count() < Math.max(1, cap / options.getExpectedNodes());
   }

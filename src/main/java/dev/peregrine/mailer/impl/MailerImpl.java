@@ -741,7 +741,8 @@ public final class MailerImpl implements Mailer {
    * before it could be sent has spent none of the rate.
    */
   static final class Turn {
-    static final Turn FREE = new Turn(Future::succeededFuture);
+    /** No rate: shared by every transaction, so it remembers nothing. */
+    static final Turn FREE = new Turn(null);
 
     private final Supplier<Future<Void>> take;
     private Future<Void> taken;
@@ -751,6 +752,9 @@ public final class MailerImpl implements Mailer {
     }
 
     Future<Void> take() {
+      if (take == null) {
+        return Future.succeededFuture();
+      }
       if (taken == null) {
         taken = take.get();
       }

@@ -466,12 +466,11 @@ public final class QueueManager {
     Instant expires = e.envelope().receivedAt().plus(options.getMaxAge());
     List<Spool.Mark> marks = new ArrayList<>();
     Map<Integer, String> hosts = new HashMap<>();
-    boolean[] congested = {false};
+    // Recipients not sent for want of a session or a turn here: no attempt, nothing to record.
+    boolean congested = now.isBefore(expires) && outcomes.values().stream().anyMatch(QueueManager::congestion);
     outcomes.forEach((i, o) -> {
       RecipientState r = e.recipients().get(i);
-      if (congestion(o) && now.isBefore(expires)) {
-        // Not sent for want of a session or a turn here: no attempt, nothing to record.
-        congested[0] = true;
+      if (congested && congestion(o)) {
         LOG.log(System.Logger.Level.DEBUG, () -> e.id() + ": to=" + r.rcpt().path() + ", status=waiting (" + o.reply().text() + ")");
         return;
       }
@@ -547,7 +546,7 @@ public final class QueueManager {
         finish(ar.result());
       } else {
         reportDelays(ar.result());
-        schedule(ar.result(), congested[0] ? Instant.now().plus(congestionRetry()) : Instant.EPOCH);
+        schedule(ar.result(), congested ? Instant.now().plus(congestionRetry()) : Instant.EPOCH);
       }
       settled();
     }));
