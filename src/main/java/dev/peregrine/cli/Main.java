@@ -22,6 +22,7 @@ import dev.peregrine.relay.spool.Spool;
 import dev.peregrine.relay.spool.SpoolOptions;
 import dev.peregrine.relay.PasswordFile;
 import dev.peregrine.relay.RelayPolicy;
+import dev.peregrine.server.ServerTransport;
 import dev.peregrine.server.SmtpServerVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -104,9 +105,15 @@ public final class Main {
 
     @Override
     public Integer call() {
-      Vertx vertx = Vertx.vertx(vertxOptions());
+      // Listening sockets accept on the event loops (no acceptor thread hop per connection): ServerTransport.
+      Vertx vertx = ServerTransport.vertx(vertxOptions());
       try {
         Running running = serve(vertx, config, null).await(60, TimeUnit.SECONDS);
+        // Before the listening lines: whoever waits for those finds this one written.
+        System.out.println("peregrine: network transport " + (vertx.isNativeTransportEnabled() ? "epoll (native)"
+            : "NIO (" + (vertx.unavailableNativeTransportCause() == null ? "native transport off"
+                : vertx.unavailableNativeTransportCause().getMessage()) + ")")
+            + (acceptsOnEventLoops(vertx) ? ", accepting on the event loops" : ""));
         for (Bound b : running.listeners()) {
           System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
               + b.role().name().toLowerCase(Locale.ROOT) + ")");
@@ -114,9 +121,6 @@ public final class Main {
         if (running.httpPort() > 0) {
           System.out.println("peregrine: HTTP (health, ready, metrics, queue) on port " + running.httpPort());
         }
-        System.out.println("peregrine: network transport " + (vertx.isNativeTransportEnabled() ? "epoll (native)"
-            : "NIO (" + (vertx.unavailableNativeTransportCause() == null ? "native transport off"
-                : vertx.unavailableNativeTransportCause().getMessage()) + ")"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, running), "peregrine-shutdown"));
         return 0;
       } catch (Exception e) {
@@ -125,6 +129,10 @@ public final class Main {
         return 1;
       }
     }
+  }
+
+  private static boolean acceptsOnEventLoops(Vertx vertx) {
+    return vertx instanceof VertxInternal internal && internal.acceptorEventLoopGroup() == internal.eventLoopGroup();
   }
 
   private static void stop(Vertx vertx, Running running) {

@@ -152,6 +152,9 @@ class ServeIT extends VertxFixture {
     List<Wire> sessions = new java.util.ArrayList<>();
     try {
       int port = port(p, dir);
+      // As shipped: the listening sockets accept on the event loops (ServerTransport), said before the ports.
+      assertThat(Files.readString(dir.resolve("serve.log"), StandardCharsets.UTF_8))
+          .contains("peregrine: network transport epoll (native), accepting on the event loops");
       for (int i = 0; i < 20; i++) {
         Wire w = Wire.connect(port);
         sessions.add(w);

@@ -1,20 +1,30 @@
 package dev.peregrine.server;
 
 import dev.peregrine.protocol.Timeouts;
+import dev.peregrine.test.BlockedThreadDetector;
 import dev.peregrine.test.VertxFixture;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.SelfSignedCertificate;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** Starts an {@link SmtpServer} on 127.0.0.1, port 0, per test; stops it and Vert.x after. */
+/**
+ * Starts an {@link SmtpServer} on 127.0.0.1, port 0, per test; stops it and Vert.x after. Vert.x runs as
+ * {@code serve} runs it: the native transport where it loads, accepting on the event loops ({@link ServerTransport}).
+ */
 abstract class ServerFixture extends VertxFixture {
 
   static final SelfSignedCertificate CERT = SelfSignedCertificate.create("localhost");
 
   protected RecordingHandler handler;
   protected SmtpServer server;
+
+  @Override
+  protected Vertx newVertx() {
+    return ServerTransport.vertx(BlockedThreadDetector.options().setPreferNativeTransport(true));
+  }
 
   @BeforeEach
   void newHandler() {

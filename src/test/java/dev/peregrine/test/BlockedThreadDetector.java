@@ -66,11 +66,16 @@ public final class BlockedThreadDetector implements BeforeEachCallback, AfterEac
 
   /** A Vertx that reports a blocked event loop after 500 ms (200 ms flagged CPU starvation on a loaded 2-core machine) and a blocked worker after 10 s. */
   public static Vertx vertx() {
-    return Vertx.vertx(new VertxOptions()
+    return Vertx.vertx(options());
+  }
+
+  /** The options of {@link #vertx()}: the tight blocked-thread limits. */
+  public static VertxOptions options() {
+    return new VertxOptions()
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
         .setMaxEventLoopExecuteTime(500).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setMaxWorkerExecuteTime(10).setMaxWorkerExecuteTimeUnit(TimeUnit.SECONDS)
-        .setWarningExceptionTime(150).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
+        .setWarningExceptionTime(150).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -19,7 +19,12 @@ public abstract class VertxFixture {
 
   @BeforeEach
   void startVertx() {
-    vertx = BlockedThreadDetector.vertx();
+    vertx = newVertx();
+  }
+
+  /** The test's Vert.x: {@link BlockedThreadDetector#vertx()}, or as a subclass builds it from its options. */
+  protected Vertx newVertx() {
+    return BlockedThreadDetector.vertx();
   }
 
   @AfterEach

@@ -2,6 +2,7 @@ package dev.peregrine.bench;
 
 import dev.peregrine.protocol.Reply;
 import dev.peregrine.server.Envelope;
+import dev.peregrine.server.ServerTransport;
 import dev.peregrine.server.SmtpHandler;
 import dev.peregrine.server.SmtpServerOptions;
 import dev.peregrine.server.SmtpServerVerticle;
@@ -39,19 +40,26 @@ public final class DiscardServer {
     }
   }
 
+  private static String accepting(Vertx vertx) {
+    io.vertx.core.internal.VertxInternal v = (io.vertx.core.internal.VertxInternal) vertx;
+    return v.acceptorEventLoopGroup() == v.eventLoopGroup() ? ", accepting on the event loops" : ", acceptor thread";
+  }
+
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     int instances = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
     // Netty's native epoll transport, as `serve` runs (netty-transport-native-epoll comes with the main
     // artifact); -Dperegrine.bench.nativeTransport=false measures NIO. Said on stderr either way.
     boolean nativeTransport = !"false".equals(System.getProperty("peregrine.bench.nativeTransport"));
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(instances)
+    // Accepting on the event loops, as serve does (ServerTransport); -Dperegrine.accept-on-event-loop=false
+    // measures Vert.x's own acceptor thread.
+    Vertx vertx = ServerTransport.vertx(new VertxOptions().setEventLoopPoolSize(instances)
         .setPreferNativeTransport(nativeTransport));
     if (vertx.isNativeTransportEnabled()) {
-      System.err.println("native transport");
+      System.err.println("native transport" + accepting(vertx));
     } else {
       System.err.println("NIO transport" + (nativeTransport ? " (native unavailable: "
-          + vertx.unavailableNativeTransportCause() + ")" : ""));
+          + vertx.unavailableNativeTransportCause() + ")" : "") + accepting(vertx));
     }
     SmtpServerOptions options = new SmtpServerOptions().setHost("127.0.0.1").setPort(port).setHostname("sink.test")
         .setMaxConnections(50_000).setMaxConnectionsPerIp(50_000).setMaxErrors(1_000_000)

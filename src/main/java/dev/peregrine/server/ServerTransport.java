@@ -1,0 +1,109 @@
+package dev.peregrine.server;
+
+import io.netty.channel.EventLoopGroup;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.impl.transports.EpollTransport;
+import io.vertx.core.impl.transports.NioTransport;
+import io.vertx.core.transport.Transport;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Supplier;
+
+/**
+ * A Vert.x whose listening sockets accept on the I/O event loops, as {@code serve} runs.
+ *
+ * <p>Vert.x accepts every connection on a thread of its own (the acceptor event loop) and hands the new socket
+ * to the event loop that will serve it: per connection a wake-up of the acceptor, a task queued to the event
+ * loop and a wake-up of that loop, which on two cores cost as much CPU as Peregrine's whole SMTP session of a
+ * connection-per-message client. With these transports the listening socket is registered on one of the I/O
+ * event loops instead: a connection that loop serves is registered where it was accepted, without a thread
+ * hop, and the others are handed over as before, minus one thread. Accepting is non-blocking (Netty accepts at
+ * most 16 connections per read before it serves other sockets), so it fits on an event loop like any read.
+ *
+ * <p>Netty's native epoll transport where it loads and {@link VertxOptions#getPreferNativeTransport()} asks
+ * for it (the fat jar carries it for Linux x86-64 and aarch64), NIO otherwise; both keep every other behaviour
+ * of Vert.x's own transport (they extend it). {@code -Dperegrine.accept-on-event-loop=false} gives Vert.x's
+ * transports unchanged. Relies on Vert.x creating its I/O event loop group before the acceptor group (Vert.x
+ * 5.0); were that order to change, the acceptor keeps its own thread as in plain Vert.x.
+ */
+public final class ServerTransport {
+
+  private ServerTransport() {
+  }
+
+  /** {@code Vertx.builder().with(options).withTransport(transport(options)).build()}. */
+  public static Vertx vertx(VertxOptions options) {
+    return Vertx.builder().with(options).withTransport(transport(options)).build();
+  }
+
+  /**
+   * The transport Vert.x would choose for {@code options}, accepting on the event loops: epoll when the
+   * options prefer a native transport and epoll is available, else NIO (also when the property
+   * {@code peregrine.accept-on-event-loop} is {@code false}: then Vert.x's own transports, unchanged).
+   */
+  public static Transport transport(VertxOptions options) {
+    boolean epoll = options.getPreferNativeTransport() && Transport.EPOLL != null && Transport.EPOLL.available();
+    if ("false".equals(System.getProperty("peregrine.accept-on-event-loop"))) {
+      return epoll ? Transport.EPOLL : Transport.NIO;
+    }
+    return epoll ? new Accepting("epoll", Transport.EPOLL, Epoll::new) : new Accepting("nio", Transport.NIO, Nio::new);
+  }
+
+  /** A public transport whose implementation is a fresh {@code Epoll} or {@code Nio} for each Vert.x. */
+  private record Accepting(String name, Transport base,
+      Supplier<io.vertx.core.spi.transport.Transport> factory) implements Transport {
+    @Override
+    public boolean available() {
+      return base.available();
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+      return base.unavailabilityCause();
+    }
+
+    @Override
+    public io.vertx.core.spi.transport.Transport implementation() {
+      return factory.get();
+    }
+  }
+
+  /**
+   * The I/O group is made first and kept; asked for the acceptor group afterwards, a transport answers with
+   * the I/O group itself. One per Vert.x, used from its constructor only.
+   */
+  private static final class Groups {
+    private EventLoopGroup ioGroup;
+
+    EventLoopGroup get(int type, Supplier<EventLoopGroup> create) {
+      if (type == io.vertx.core.spi.transport.Transport.ACCEPTOR_EVENT_LOOP_GROUP && ioGroup != null) {
+        return ioGroup;
+      }
+      EventLoopGroup group = create.get();
+      if (type == io.vertx.core.spi.transport.Transport.IO_EVENT_LOOP_GROUP) {
+        ioGroup = group;
+      }
+      return group;
+    }
+  }
+
+  private static final class Epoll extends EpollTransport {
+    private final Groups groups = new Groups();
+
+    @Override
+    public EventLoopGroup eventLoopGroup(int type, int threads, ThreadFactory factory, int ioRatio) {
+      return groups.get(type, () -> super.eventLoopGroup(type, threads, factory, ioRatio));
+    }
+  }
+
+  /** Over NIO: an {@link NioTransport}, so Vert.x reports no native transport. */
+  private static final class Nio extends NioTransport {
+    private final Groups groups = new Groups();
+
+    @Override
+    public EventLoopGroup eventLoopGroup(int type, int threads, ThreadFactory factory, int ioRatio) {
+      return groups.get(type, () -> super.eventLoopGroup(type, threads, factory, ioRatio));
+    }
+  }
+}
