@@ -113,7 +113,8 @@ public final class Main {
         System.out.println("peregrine: network transport " + (vertx.isNativeTransportEnabled() ? "epoll (native)"
             : "NIO (" + (vertx.unavailableNativeTransportCause() == null ? "native transport off"
                 : vertx.unavailableNativeTransportCause().getMessage()) + ")")
-            + (acceptsOnEventLoops(vertx) ? ", accepting on the event loops" : ""));
+            + (acceptsOnEventLoops(vertx) ? ", accepting on the event loops, polling up to "
+                + Long.getLong("peregrine.event-loop-spin-micros", ServerTransport.DEFAULT_SPIN_MICROS) + " us before sleeping" : ""));
         for (Bound b : running.listeners()) {
           System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
               + b.role().name().toLowerCase(Locale.ROOT) + ")");

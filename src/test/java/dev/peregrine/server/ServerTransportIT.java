@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link ServerTransport}: the listening socket accepts on an I/O event loop (Vert.x's acceptor group is its
- * I/O group), over epoll and over NIO, with the server at two verticle instances sharing one port; every
+ * I/O group), over epoll and over NIO, with and without the spin before sleeping, with the server at two verticle instances sharing one port; every
  * connection is served to the end on an event loop, both instances serve, and Vert.x closes as before.
  */
 @ExtendWith(BlockedThreadDetector.class)
@@ -48,10 +48,15 @@ class ServerTransportIT {
   }
 
   @ParameterizedTest
-  @ValueSource(booleans = {true, false})
-  void acceptsOnTheEventLoops(boolean preferNative) throws Exception {
-    vertx = ServerTransport.vertx(BlockedThreadDetector.options().setEventLoopPoolSize(INSTANCES)
-        .setPreferNativeTransport(preferNative));
+  @CsvSource({"true,10", "false,10", "true,0", "false,0"})
+  void acceptsOnTheEventLoops(boolean preferNative, int spinMicros) throws Exception {
+    System.setProperty("peregrine.event-loop-spin-micros", String.valueOf(spinMicros));
+    try {
+      vertx = ServerTransport.vertx(BlockedThreadDetector.options().setEventLoopPoolSize(INSTANCES)
+          .setPreferNativeTransport(preferNative));
+    } finally {
+      System.clearProperty("peregrine.event-loop-spin-micros");
+    }
     VertxInternal internal = (VertxInternal) vertx;
     assertThat(internal.acceptorEventLoopGroup()).as("the acceptor group is the I/O group")
         .isSameAs(internal.eventLoopGroup());
@@ -111,6 +116,17 @@ class ServerTransportIT {
     VertxInternal internal = (VertxInternal) vertx;
     assertThat(internal.acceptorEventLoopGroup()).isNotSameAs(internal.eventLoopGroup());
     assertThat(vertx.isNativeTransportEnabled()).isEqualTo(Transport.EPOLL.available());
+  }
+
+  @Test
+  void spinOutOfRangeIsRefusedByName() {
+    System.setProperty("peregrine.event-loop-spin-micros", "5000");
+    try {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerTransport.transport(BlockedThreadDetector.options()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("peregrine.event-loop-spin-micros");
+    } finally {
+      System.clearProperty("peregrine.event-loop-spin-micros");
+    }
   }
 
   /** One session over a real loopback socket: the greeting, QUIT, 221, then the server's close. */
