@@ -113,8 +113,7 @@ public final class Main {
         System.out.println("peregrine: network transport " + (vertx.isNativeTransportEnabled() ? "epoll (native)"
             : "NIO (" + (vertx.unavailableNativeTransportCause() == null ? "native transport off"
                 : vertx.unavailableNativeTransportCause().getMessage()) + ")")
-            + (acceptsOnEventLoops(vertx) ? ", accepting on the event loops, polling up to "
-                + Long.getLong("peregrine.event-loop-spin-micros", ServerTransport.DEFAULT_SPIN_MICROS) + " us before sleeping" : ""));
+            + ServerTransport.describe(vertx));
         for (Bound b : running.listeners()) {
           System.out.println("peregrine: SMTP listening on " + b.host() + ":" + b.port() + " (" + b.name() + ", "
               + b.role().name().toLowerCase(Locale.ROOT) + ")");
@@ -130,10 +129,6 @@ public final class Main {
         return 1;
       }
     }
-  }
-
-  private static boolean acceptsOnEventLoops(Vertx vertx) {
-    return vertx instanceof VertxInternal internal && internal.acceptorEventLoopGroup() == internal.eventLoopGroup();
   }
 
   private static void stop(Vertx vertx, Running running) {

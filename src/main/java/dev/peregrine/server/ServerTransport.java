@@ -8,6 +8,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.IntSupplier;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.impl.transports.EpollTransport;
 import io.vertx.core.impl.transports.NioTransport;
 import io.vertx.core.transport.Transport;
@@ -63,13 +64,27 @@ public final class ServerTransport {
     if ("false".equals(System.getProperty("peregrine.accept-on-event-loop"))) {
       return epoll ? Transport.EPOLL : Transport.NIO;
     }
-    long spin = TimeUnit.MICROSECONDS.toNanos(Long.getLong("peregrine.event-loop-spin-micros", DEFAULT_SPIN_MICROS));
+    long spin = TimeUnit.MICROSECONDS.toNanos(spinMicros());
     if (spin < 0 || spin > MAX_SPIN_NANOS) {
       throw new IllegalArgumentException("peregrine.event-loop-spin-micros must be 0 to "
           + TimeUnit.NANOSECONDS.toMicros(MAX_SPIN_NANOS) + ", not " + TimeUnit.NANOSECONDS.toMicros(spin));
     }
     return epoll ? new Accepting("epoll", Transport.EPOLL, () -> new Epoll(spin))
         : new Accepting("nio", Transport.NIO, () -> new Nio(spin));
+  }
+
+  /**
+   * How {@code vertx} accepts and waits, for a start-up line: {@code ", accepting on the event loops, polling
+   * up to N us before sleeping"} when it was built here, {@code ", acceptor thread"} otherwise.
+   */
+  public static String describe(Vertx vertx) {
+    return vertx instanceof VertxInternal v && v.acceptorEventLoopGroup() == v.eventLoopGroup()
+        ? ", accepting on the event loops, polling up to " + spinMicros() + " us before sleeping"
+        : ", acceptor thread";
+  }
+
+  private static long spinMicros() {
+    return Long.getLong("peregrine.event-loop-spin-micros", DEFAULT_SPIN_MICROS);
   }
 
   /** How long an event loop polls before it sleeps, unless {@code peregrine.event-loop-spin-micros} says. */

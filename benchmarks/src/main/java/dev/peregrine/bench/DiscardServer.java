@@ -40,11 +40,6 @@ public final class DiscardServer {
     }
   }
 
-  private static String accepting(Vertx vertx) {
-    io.vertx.core.internal.VertxInternal v = (io.vertx.core.internal.VertxInternal) vertx;
-    return v.acceptorEventLoopGroup() == v.eventLoopGroup() ? ", accepting on the event loops" : ", acceptor thread";
-  }
-
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     int instances = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
@@ -56,10 +51,10 @@ public final class DiscardServer {
     Vertx vertx = ServerTransport.vertx(new VertxOptions().setEventLoopPoolSize(instances)
         .setPreferNativeTransport(nativeTransport));
     if (vertx.isNativeTransportEnabled()) {
-      System.err.println("native transport" + accepting(vertx));
+      System.err.println("native transport" + ServerTransport.describe(vertx));
     } else {
       System.err.println("NIO transport" + (nativeTransport ? " (native unavailable: "
-          + vertx.unavailableNativeTransportCause() + ")" : "") + accepting(vertx));
+          + vertx.unavailableNativeTransportCause() + ")" : "") + ServerTransport.describe(vertx));
     }
     SmtpServerOptions options = new SmtpServerOptions().setHost("127.0.0.1").setPort(port).setHostname("sink.test")
         .setMaxConnections(50_000).setMaxConnectionsPerIp(50_000).setMaxErrors(1_000_000)
